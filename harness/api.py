@@ -1,0 +1,183 @@
+"""The Python API. The CLI is a thin layer over these functions.
+
+Example::
+
+    import harness
+    result = harness.evaluate("minilm-l6", ["STSBenchmark"], data_dir="../shared/datasets")
+    print(result.to_pandas()[["model", "task", "main_score"]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpecError
+from harness.registry import discover_specs, select_tasks
+from harness.runner import RunSummary
+from harness.specs import TaskSpec, load_spec
+from harness.store import StoredResult, iter_results
+
+DEFAULT_SUITE = "default"
+DEFAULT_MODELS = ("minilm-l6", "minilm-l3-onnx", "bm25")
+DEFAULT_RESULTS_DIR = Path("results")
+DEFAULT_REPORTS_DIR = Path("reports")
+
+
+class TaskList(list):
+    """A list of TaskSpec with a tabular view."""
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "name": s.name,
+                    "type": s.type,
+                    "main_score": s.main_score,
+                    "suite": ",".join(s.suite),
+                    "domain": s.domain,
+                    "languages": ",".join(s.languages),
+                    "source": task_source(s),
+                }
+                for s in self
+            ]
+        )
+
+
+def task_source(spec: TaskSpec) -> str:
+    """Where a task's data comes from, in a few words."""
+    if spec.data.builder:
+        return f"builder {spec.data.builder}"
+    parts = [f"local {spec.data.local}"] if spec.data.local else []
+    if spec.data.hf:
+        parts.append(f"hub {spec.data.hf}")
+    return " | ".join(parts)
+
+
+def get_tasks(
+    names: Sequence[str] | None = None,
+    *,
+    suite: str | None = None,
+    type: str | None = None,  # noqa: A002 - mirrors the spec field
+    domain: str | None = None,
+    task_dirs: Sequence[str | Path] = (),
+) -> TaskList:
+    """Task specs from the built-in ``tasks/`` folder and ``task_dirs``, filtered."""
+    return TaskList(select_tasks(discover_specs(task_dirs), names, suite=suite, task_type=type, domain=domain))
+
+
+def _resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]) -> list[TaskSpec]:
+    """Names, spec paths and TaskSpec objects -> specs (default: the default suite)."""
+    if tasks is None:
+        return list(get_tasks(suite=suite or DEFAULT_SUITE, task_dirs=task_dirs))
+    if isinstance(tasks, (str, TaskSpec, Path)):
+        tasks = [tasks]
+    resolved: list[TaskSpec] = []
+    registry: dict[str, TaskSpec] | None = None
+    for task in tasks:
+        if isinstance(task, TaskSpec):
+            resolved.append(task)
+        elif isinstance(task, Path) or str(task).endswith((".yaml", ".yml")):
+            resolved.append(load_spec(task))
+        else:
+            registry = registry if registry is not None else discover_specs(task_dirs)
+            resolved.extend(select_tasks(registry, [str(task)]))
+    if suite is not None:
+        resolved = [t for t in resolved if suite in t.suite]
+    names = [t.name for t in resolved]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise SpecError(f"tasks: {duplicate!r} is given twice")
+    return resolved
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``evaluate``: stored results and what happened to each unit."""
+
+    summary: RunSummary
+
+    @property
+    def results(self) -> list[StoredResult]:
+        return self.summary.results
+
+    def to_pandas(self) -> Any:
+        """One row per (model, task, split): model, task, type, main_score and every metric."""
+        import pandas as pd
+
+        from harness.report.table import result_rows
+
+        return pd.DataFrame(result_rows(self.results))
+
+
+def evaluate(
+    model: Any,
+    tasks: Any = None,
+    *,
+    suite: str | None = None,
+    task_dirs: Sequence[str | Path] = (),
+    data_dir: str | Path | None = None,
+    results_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    batch_size: int = 32,
+    model_name: str | None = None,
+    overwrite: bool = False,
+    verbose: bool = True,
+) -> RunResult:
+    """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
+
+    Args:
+        model: an alias (``"minilm-l6"``), ``kind:arg``, hub id or local folder, any object with
+            an ``encode`` method (``harness.EncoderProtocol``), or a list of these.
+        tasks: task names, spec paths or TaskSpec objects (default: ``suite`` or the default suite).
+        data_dir: root for relative ``data.local`` paths (default: ``HARNESS_DATA_DIR``).
+        results_dir: the store (default ``results/``).
+        cache_dir: the embedding cache (reserved; see README).
+        model_name: name recorded for an encoder object.
+    """
+    from harness import runner
+    from harness.models import load_model
+
+    specs = _resolve_tasks(tasks, suite, task_dirs)
+    candidates = model if isinstance(model, (list, tuple)) else [model]
+    models = [load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates]
+    summary = runner.run(
+        models,
+        specs,
+        results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
+        data_root=Path(data_dir) if data_dir else None,
+        batch_size=batch_size,
+        overwrite=overwrite,
+        verbose=verbose,
+    )
+    if summary.interrupted:
+        raise KeyboardInterrupt(summary.line())
+    return RunResult(summary)
+
+
+def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *, tasks: Iterable[str] | None = None) -> list[StoredResult]:
+    """Every valid result in the store (invalid files warn and are skipped)."""
+    wanted = set(tasks) if tasks is not None else None
+    return [r for r in iter_results(Path(results_dir)) if wanted is None or r.task_name in wanted]
+
+
+def report(
+    results_dir: str | Path = DEFAULT_RESULTS_DIR,
+    out_dir: str | Path | None = None,
+    *,
+    suite: str | None = None,
+    task_dirs: Sequence[str | Path] = (),
+) -> Path:
+    """Render the leaderboard of the store (restricted to ``suite``'s tasks if given); returns index.html."""
+    from harness.report import render_report
+
+    tasks = None
+    if suite is not None:
+        tasks = [t.name for t in get_tasks(suite=suite, task_dirs=task_dirs)]
+    out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / (suite or "all")
+    title = f"Leaderboard — suite {suite}" if suite else "Leaderboard"
+    return render_report(load_results(results_dir, tasks=tasks), out, title=title)

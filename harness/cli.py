@@ -1,0 +1,152 @@
+"""Command line: parse arguments, call one API function per subcommand, map user errors to exit 2.
+
+Exit codes: 0 ok; 1 a bug (traceback); 2 a user error (one line per problem, no traceback);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+EXIT_USER_ERROR = 2
+
+
+def _csv_list(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _add_task_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task-dir", action="append", default=[], metavar="DIR", help="add every *.yaml spec under DIR (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Benchmark text-embedding models on declarative tasks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run models on tasks, then render the report")
+    run.add_argument("--suite", help="run every task of this suite (default: 'default' when --tasks is not given)")
+    run.add_argument("--tasks", type=_csv_list, help="comma-separated task names or spec files")
+    run.add_argument("--models", type=_csv_list, help="comma-separated models (default: minilm-l6,minilm-l3-onnx,bm25)")
+    _add_task_source_args(run)
+    run.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
+    run.add_argument("--results", default="results", help="results directory (default: results)")
+    run.add_argument("--out", help="report directory (default: reports/<suite>)")
+    run.add_argument("--batch-size", type=int, default=32)
+    run.add_argument("--overwrite", action="store_true", help="recompute results that already exist")
+    run.add_argument("--no-report", action="store_true", help="do not render the report after the run")
+
+    listing = sub.add_parser("list", help="list tasks, models or suites")
+    listing.add_argument("what", choices=["tasks", "models", "suites"])
+    listing.add_argument("--suite")
+    listing.add_argument("--type")
+    _add_task_source_args(listing)
+
+    report = sub.add_parser("report", help="render the leaderboard from stored results")
+    report.add_argument("--results", default="results")
+    report.add_argument("--out", help="output directory (default: reports/<suite> or reports/all)")
+    report.add_argument("--suite")
+    _add_task_source_args(report)
+    return parser
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness import api
+
+    if args.what == "models":
+        from harness.registry import model_aliases
+
+        rows = [[name, ref.adapter, ref.description] for name, ref in model_aliases().items()]
+        rows += [[kind, kind, "adapter (KIND:ARG for a path or hub id)"] for kind in ("sentence-transformers", "onnx", "bm25", "tfidf", "random")]
+        print(_table(rows, ["name", "adapter", "description"]))
+        return 0
+    tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir)
+    if args.what == "suites":
+        counts: dict[str, int] = {}
+        for spec in tasks:
+            for suite in spec.suite:
+                counts[suite] = counts.get(suite, 0) + 1
+        print(_table([[s, str(n)] for s, n in sorted(counts.items())], ["suite", "tasks"]))
+        return 0
+    rows = [[s.name, s.type, s.main_score, ",".join(s.suite), api.task_source(s)] for s in tasks]
+    print(_table(rows, ["name", "type", "main score", "suites", "data"]))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness import api
+
+    if args.batch_size < 1:
+        raise HarnessError(f"--batch-size: must be at least 1 (got {args.batch_size})")
+    suite = args.suite or (None if args.tasks else api.DEFAULT_SUITE)
+    run = api.evaluate(
+        args.models or list(api.DEFAULT_MODELS),
+        args.tasks,
+        suite=suite,
+        task_dirs=args.task_dir,
+        data_dir=args.data_dir,
+        results_dir=args.results,
+        batch_size=args.batch_size,
+        overwrite=args.overwrite,
+    )
+    summary = run.summary
+    print(f"run: {summary.line()}", file=sys.stderr)
+    if not args.no_report:
+        out = Path(args.out) if args.out else Path("reports") / (suite or "custom")
+        tasks = sorted({o.task for o in summary.outcomes})
+        path = api.report(args.results, out, suite=suite, task_dirs=args.task_dir) if suite else _report_tasks(args.results, out, tasks)
+        print(f"report: {path}", file=sys.stderr)
+    if summary.count("failed") or not summary.results:
+        return EXIT_USER_ERROR
+    return 0
+
+
+def _report_tasks(results: str, out: Path, tasks: list[str]) -> Path:
+    from harness.api import load_results
+    from harness.report import render_report
+
+    return render_report(load_results(results, tasks=tasks), out)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness import api
+
+    path = api.report(args.results, args.out, suite=args.suite, task_dirs=args.task_dir)
+    print(path)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``run_benchmark.py`` and the ``harness`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessError as err:
+        for message in err.messages:
+            print(f"error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt as err:
+        print(f"interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `list tasks | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

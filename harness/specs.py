@@ -1,0 +1,219 @@
+"""The task spec schema and its YAML loading.
+
+A task is one YAML file (see README "Task spec"). Validation is strict (unknown keys are errors)
+and every error names the file and the field, on one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.errors import SpecError
+
+TaskType = Literal[
+    "retrieval",
+    "reranking",
+    "sts",
+    "classification",
+    "pair_classification",
+    "clustering",
+    "summarization",
+]
+TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
+
+# Logical columns each row-based type reads, mapped to mteb's column names by default.
+DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
+    "sts": {"sentence1": "sentence1", "sentence2": "sentence2", "score": "score"},
+    "pair_classification": {"sentence1": "sentence1", "sentence2": "sentence2", "label": "labels"},
+    "classification": {"text": "text", "label": "label"},
+    "clustering": {"text": "sentences", "label": "labels"},
+    "summarization": {
+        "human_summaries": "human_summaries",
+        "machine_summaries": "machine_summaries",
+        "relevance": "relevance",
+    },
+    "retrieval": {"query": "query", "positive": "positive", "negative": "negative"},
+    "reranking": {"query": "query", "positive": "positive", "negative": "negative"},
+}
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Strict):
+    """Where a task's data comes from.
+
+    ``local`` is a file or folder relative to the data root (``--data-dir``), tried first;
+    ``hf`` + ``revision`` is the hub fallback; ``builder`` names a registered builder that derives
+    the task from raw data (e.g. gensim's test corpora) and takes ``builder_options``.
+    """
+
+    local: str | None = None
+    hf: str | None = None
+    revision: str | None = None
+    hf_subset: str | None = None
+    eval_split: str = "test"
+    train_split: str = "train"
+    builder: str | None = None
+    builder_options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> DataSpec:
+        if not (self.local or self.hf or self.builder):
+            raise ValueError("needs at least one of local, hf or builder")
+        if self.hf and not self.revision:
+            raise ValueError("hf needs a pinned revision (commit hash) so scores are reproducible")
+        return self
+
+
+class Prompts(_Strict):
+    """Instruction prefixes per role, passed to models that support prompts."""
+
+    query: str | None = None
+    document: str | None = None
+
+
+class TaskSpec(_Strict):
+    """One evaluation task. Field names are the public contract (README "Task spec").
+
+    Built in Python, ``TaskSpec(**fields)`` validates exactly like a YAML file and raises
+    ``SpecError`` (one line naming the field) on bad input.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        try:
+            super().__init__(**fields)
+        except ValidationError as err:
+            source = fields.get("source_file") or "<python>"
+            extra = len(err.errors()) - 1
+            more = f" (and {extra} more error{'s' if extra > 1 else ''})" if extra else ""
+            raise SpecError(f"{source}: {_first_error(err)}{more}") from None
+
+    name: str = Field(pattern=_NAME_PATTERN)
+    type: TaskType
+    description: str = ""
+    suite: list[str] = Field(default_factory=list)
+    domain: str = "general"
+    languages: list[str] = Field(default_factory=lambda: ["eng"])
+    main_score: str
+    data: DataSpec
+    columns: dict[str, str] = Field(default_factory=dict)
+    reference: str | None = None
+    license: str | None = None
+    citation: str | None = None
+    prompts: Prompts = Field(default_factory=Prompts)
+    options: dict[str, Any] = Field(default_factory=dict)
+    source_file: str | None = Field(default=None, exclude=True)
+
+    @field_validator("suite", "languages", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskSpec:
+        from harness.evaluators import get_evaluator
+
+        allowed = DEFAULT_COLUMNS[self.type]
+        unknown = sorted(set(self.columns) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"columns: unknown key {unknown[0]!r} for type {self.type} (allowed: {', '.join(allowed)})"
+            )
+        evaluator = get_evaluator(self.type)
+        if self.main_score not in evaluator.METRICS:
+            raise ValueError(
+                f"main_score: {self.main_score!r} is not a {self.type} metric "
+                f"(one of: {', '.join(evaluator.METRICS)})"
+            )
+        try:
+            evaluator.Options(**self.options)
+        except ValidationError as err:
+            raise ValueError(f"options: {_first_error(err)}") from None
+        return self
+
+    @property
+    def column_map(self) -> dict[str, str]:
+        """Logical column -> column name in the data (mteb's names unless overridden)."""
+        return {**DEFAULT_COLUMNS[self.type], **self.columns}
+
+    def evaluator_options(self) -> Any:
+        """The validated ``Options`` object of this task's evaluator."""
+        from harness.evaluators import get_evaluator
+
+        return get_evaluator(self.type).Options(**self.options)
+
+
+def _first_error(err: ValidationError) -> str:
+    """One line for the first pydantic error: ``field.path: message``."""
+    first = err.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    return f"{loc}: {message}" if loc else message
+
+
+def spec_from_dict(raw: dict[str, Any], source: str = "<python>") -> TaskSpec:
+    """Validate a mapping as a task spec; raise ``SpecError`` naming ``source`` and the field."""
+    return TaskSpec(**{**raw, "source_file": source})
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text") from None
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise SpecError(f"{path}: {line}YAML syntax error ({problem})") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: a task spec must be a YAML mapping of fields")
+    return raw
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it)."""
+    if path in seen:
+        raise SpecError(f"{path}: include: cycle through {seen[0].name}")
+    raw = _read_yaml(path)
+    include = raw.pop("include", None)
+    if include is None:
+        return raw
+    if not isinstance(include, str):
+        raise SpecError(f"{path}: include: must be a file name")
+    base_path = (path.parent / include).resolve()
+    if not base_path.is_file():
+        raise SpecError(f"{path}: include: no such file {include!r}")
+    return _deep_merge(_resolve_includes(base_path, (*seen, path)), raw)
+
+
+def load_spec(path: str | Path) -> TaskSpec:
+    """Load and validate one YAML task spec (with ``include:`` resolved)."""
+    path = Path(path)
+    return spec_from_dict(_resolve_includes(path), source=str(path))

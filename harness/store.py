@@ -1,0 +1,221 @@
+"""The results store: mteb-compatible JSON per (model, revision, task) plus per-item arrays.
+
+Layout (mteb's)::
+
+    results/<org>__<model>/<revision>/<Task>.json        # mteb TaskResult + a "harness" block
+    results/<org>__<model>/<revision>/<Task>.items.npz   # per-item arrays, no pickle
+
+The items file is written first and the JSON last, each atomically (temporary file in the same
+folder, fsync, rename), under a lock on the results folder; the JSON records the items file's
+SHA-256, so a result is complete exactly when its JSON validates and the items match it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harness.errors import StoreError
+
+RESULT_FORMAT = "2.0.0"  # the mteb result format we write (mteb_version field); see module docstring
+LOCK_NAME = ".harness.lock"
+
+
+class _SplitScores(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    main_score: float
+    hf_subset: str
+    languages: list[str]
+
+
+class HarnessBlock(BaseModel):
+    """Our additions to mteb's TaskResult (ignored by mteb)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: dict[str, Any]
+    task: dict[str, Any]
+    main_score_name: str
+    items_file: str | None
+    items_sha256: str | None
+    harness_version: str
+    status: str = "run"  # "run" here, or "imported" (published score, no per-item data)
+
+
+class ResultFile(BaseModel):
+    """Schema checked on every read."""
+
+    model_config = ConfigDict(extra="allow")
+    dataset_revision: str
+    task_name: str
+    mteb_version: str | None
+    evaluation_time: float | None
+    scores: dict[str, list[_SplitScores]]
+    harness: HarnessBlock
+
+
+@dataclass
+class StoredResult:
+    """One result read back from the store."""
+
+    path: Path
+    data: ResultFile
+
+    @property
+    def model_name(self) -> str:
+        return str(self.data.harness.model["name"])
+
+    @property
+    def revision(self) -> str:
+        return str(self.data.harness.model["revision"])
+
+    @property
+    def task_name(self) -> str:
+        return self.data.task_name
+
+    def scores(self, split: str | None = None) -> dict[str, Any]:
+        """All metrics of ``split`` (default: the first split) as a plain dict."""
+        split = split or next(iter(self.data.scores))
+        return self.data.scores[split][0].model_dump()
+
+    @property
+    def main_score(self) -> float:
+        return float(self.scores()["main_score"])
+
+    def items(self) -> dict[str, np.ndarray]:
+        """Per-item arrays (keys ``<split>.<name>``); empty for imported results."""
+        name = self.data.harness.items_file
+        if not name:
+            return {}
+        with np.load(self.path.parent / name, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+
+
+def model_folder(name: str, revision: str) -> Path:
+    """``<org>__<model>/<revision>`` (mteb's naming); unsafe characters replaced."""
+    safe_name = name.replace("/", "__").replace("\\", "_")
+    safe_revision = revision.replace("/", "_").replace("\\", "_") or "no_revision"
+    if safe_name in ("", ".", "..") or safe_revision in (".", ".."):
+        raise StoreError(f"model name {name!r} / revision {revision!r} cannot name a results folder")
+    return Path(safe_name) / safe_revision
+
+
+def result_path(results_dir: Path, model_name: str, revision: str, task_name: str) -> Path:
+    return results_dir / model_folder(model_name, revision) / f"{task_name}.json"
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise StoreError(f"{path.parent}: cannot write results ({err.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot write ({err.strerror})") from None
+
+
+def results_lock(results_dir: Path) -> Any:
+    """An inter-process lock on ``results_dir`` (filelock; held only while a result is written)."""
+    from filelock import FileLock
+
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"{results_dir}: cannot create results folder ({err.strerror})") from None
+    return FileLock(str(results_dir / LOCK_NAME))
+
+
+def _npz_bytes(items: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    for key, value in items.items():
+        if np.asarray(value).dtype == object:
+            raise StoreError(f"per-item array {key!r} has object dtype (not storable without pickle)")
+    np.savez_compressed(buffer, **items)
+    return buffer.getvalue()
+
+
+def write_result(results_dir: Path, document: dict[str, Any], items: dict[str, np.ndarray]) -> Path:
+    """Store one (model, task) result: items first, then the JSON naming their checksum.
+
+    Args:
+        document: the mteb TaskResult fields plus ``harness`` (items_file/sha filled in here).
+        items: per-item arrays, keys ``<split>.<name>``.
+
+    Returns:
+        The path of the JSON file.
+    """
+    harness = document["harness"]
+    path = result_path(results_dir, harness["model"]["name"], harness["model"]["revision"], document["task_name"])
+    payload = _npz_bytes(items) if items else b""
+    harness["items_file"] = f"{document['task_name']}.items.npz" if items else None
+    harness["items_sha256"] = hashlib.sha256(payload).hexdigest() if items else None
+    ResultFile.model_validate(document)  # never write what we would refuse to read
+    with results_lock(results_dir):
+        if items:
+            atomic_write_bytes(path.with_name(harness["items_file"]), payload)
+        atomic_write_bytes(path, json.dumps(document, indent=2, allow_nan=False).encode("utf-8"))
+    return path
+
+
+def read_result(path: Path, *, check_items: bool = True) -> StoredResult:
+    """Read and validate one result JSON (and its items checksum)."""
+    try:
+        data = ResultFile.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as err:
+        reason = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err).splitlines()[0]
+        raise StoreError(f"{path}: not a valid result file ({reason})") from None
+    name = data.harness.items_file
+    if check_items and name:
+        items_path = path.parent / name
+        try:
+            digest = hashlib.sha256(items_path.read_bytes()).hexdigest()
+        except OSError:
+            raise StoreError(f"{path}: its per-item file {name} is missing") from None
+        if digest != data.harness.items_sha256:
+            raise StoreError(f"{path}: its per-item file {name} does not match (checksum)")
+    return StoredResult(path, data)
+
+
+def find_result(results_dir: Path, model_name: str, revision: str, task_name: str) -> StoredResult | None:
+    """The complete stored result for this unit, or None (missing or incomplete)."""
+    path = result_path(results_dir, model_name, revision, task_name)
+    if not path.is_file():
+        return None
+    try:
+        return read_result(path)
+    except StoreError:
+        return None
+
+
+def iter_results(results_dir: Path) -> Iterator[StoredResult]:
+    """Every valid result under ``results_dir``; each invalid file gives one warning and is skipped."""
+    for path in sorted(Path(results_dir).glob("*/*/*.json")):
+        if path.name == "model_meta.json":
+            continue
+        try:
+            yield read_result(path)
+        except StoreError as err:
+            warnings.warn(str(err), stacklevel=2)

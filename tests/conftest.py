@@ -1,0 +1,31 @@
+"""Shared test setup: offline hub, temporary caches, and the ../shared/datasets fixture."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["MTEB_CACHE"] = str(tmp_path_factory.mktemp("mteb_cache"))
+    os.environ.pop("HARNESS_DATA_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """``../shared/datasets``: skipped when absent, but a failure in CI (CI=true)."""
+    if not SHARED_DATASETS.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{SHARED_DATASETS} is missing; CI must have ../shared beside the clone")
+        pytest.skip(f"{SHARED_DATASETS} is absent (real data lives in ../shared/datasets)")
+    return SHARED_DATASETS
