@@ -18,6 +18,7 @@ _EXPORTS = {
     "RunResult": "harness.api",
     "TaskSpec": "harness.specs",
     "EncoderProtocol": "harness.models.base",
+    "HarnessEvaluator": "harness.training",
     "HarnessError": "harness.errors",
     "SpecError": "harness.errors",
     "DataError": "harness.errors",

@@ -70,7 +70,7 @@ def get_tasks(
     return TaskList(select_tasks(discover_specs(task_dirs), names, suite=suite, task_type=type, domain=domain))
 
 
-def _resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]) -> list[TaskSpec]:
+def resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]) -> list[TaskSpec]:
     """Names, spec paths and TaskSpec objects -> specs (default: the default suite)."""
     if tasks is None:
         return list(get_tasks(suite=suite or DEFAULT_SUITE, task_dirs=task_dirs))
@@ -126,6 +126,7 @@ def evaluate(
     batch_size: int = 32,
     model_name: str | None = None,
     overwrite: bool = False,
+    use_cache: bool = True,
     verbose: bool = True,
 ) -> RunResult:
     """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
@@ -136,24 +137,31 @@ def evaluate(
         tasks: task names, spec paths or TaskSpec objects (default: ``suite`` or the default suite).
         data_dir: root for relative ``data.local`` paths (default: ``HARNESS_DATA_DIR``).
         results_dir: the store (default ``results/``).
-        cache_dir: the embedding cache (reserved; see README).
+        cache_dir: the embedding cache (default ``HARNESS_CACHE_DIR`` or ``~/.cache/harness``).
         model_name: name recorded for an encoder object.
+        use_cache: False keeps vectors only in memory for this call (still shared across its tasks).
     """
     from harness import runner
+    from harness.cache import EmbeddingCache, default_cache_dir
     from harness.models import load_model
 
-    specs = _resolve_tasks(tasks, suite, task_dirs)
+    specs = resolve_tasks(tasks, suite, task_dirs)
     candidates = model if isinstance(model, (list, tuple)) else [model]
     models = [load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates]
-    summary = runner.run(
-        models,
-        specs,
-        results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
-        data_root=Path(data_dir) if data_dir else None,
-        batch_size=batch_size,
-        overwrite=overwrite,
-        verbose=verbose,
-    )
+    cache = EmbeddingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
+    try:
+        summary = runner.run(
+            models,
+            specs,
+            cache=cache,
+            results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
+            data_root=Path(data_dir) if data_dir else None,
+            batch_size=batch_size,
+            overwrite=overwrite,
+            verbose=verbose,
+        )
+    finally:
+        cache.close()
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)
@@ -181,3 +189,25 @@ def report(
     out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / (suite or "all")
     title = f"Leaderboard — suite {suite}" if suite else "Leaderboard"
     return render_report(load_results(results_dir, tasks=tasks), out, title=title)
+
+
+def cache_info(cache_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Per cached model: name/revision, number of vectors, bytes."""
+    from harness.cache import EmbeddingCache, default_cache_dir
+
+    cache = EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir())
+    try:
+        return cache.info()
+    finally:
+        cache.close()
+
+
+def cache_clear(cache_dir: str | Path | None = None) -> int:
+    """Delete every cached vector; returns how many were deleted."""
+    from harness.cache import EmbeddingCache, default_cache_dir
+
+    cache = EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir())
+    try:
+        return cache.clear()
+    finally:
+        cache.close()

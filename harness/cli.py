@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="report directory (default: reports/<suite>)")
     run.add_argument("--batch-size", type=int, default=32)
     run.add_argument("--overwrite", action="store_true", help="recompute results that already exist")
+    run.add_argument("--cache-dir", help="embedding cache (default: $HARNESS_CACHE_DIR or ~/.cache/harness)")
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     run.add_argument("--no-report", action="store_true", help="do not render the report after the run")
 
     listing = sub.add_parser("list", help="list tasks, models or suites")
@@ -46,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--suite")
     listing.add_argument("--type")
     _add_task_source_args(listing)
+
+    cache = sub.add_parser("cache", help="inspect or clear the embedding cache")
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.add_argument("--cache-dir", help="default: $HARNESS_CACHE_DIR or ~/.cache/harness")
 
     report = sub.add_parser("report", help="render the leaderboard from stored results")
     report.add_argument("--results", default="results")
@@ -100,6 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         results_dir=args.results,
         batch_size=args.batch_size,
         overwrite=args.overwrite,
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
     )
     summary = run.summary
     print(f"run: {summary.line()}", file=sys.stderr)
@@ -128,7 +136,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report}
+def cmd_cache(args: argparse.Namespace) -> int:
+    from harness import api
+
+    if args.action == "clear":
+        print(f"deleted {api.cache_clear(args.cache_dir)} cached vectors")
+        return 0
+    rows = [[e["model"]["name"], e["model"]["revision"], str(e["vectors"]), f"{e['bytes'] / 2**20:.1f} MiB"] for e in api.cache_info(args.cache_dir)]
+    print(_table(rows, ["model", "revision", "vectors", "size"]))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

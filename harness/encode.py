@@ -1,21 +1,23 @@
 """The one encode path: every text any evaluator needs is embedded here, and only here.
 
-For one (model, task) it deduplicates identical texts per role across all text groups, sorts
-them by length (long first, so padding inside a batch is small and an out-of-memory error shows
-up in the first batch), calls the model batch by batch with a progress bar, checks every vector
-(count, dimension, finite values), and scatters the vectors back to each group's order.
+For one (model, task) it deduplicates identical texts per role across all text groups, looks
+them up in the embedding cache, sorts the misses by length (long first, so padding inside a batch
+is small and an out-of-memory error shows up in the first batch), calls the model batch by batch
+with a progress bar, checks every vector (count, dimension, finite values), stores each batch in
+the cache as soon as it is computed, and scatters the vectors back to each group's order.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from harness.cache import EmbeddingCache, model_identity, text_keys
 from harness.errors import ModelError
 from harness.evaluators.base import Role, TextGroup
 from harness.specs import TaskSpec
@@ -27,6 +29,7 @@ class EncodeStats:
 
     texts: int = 0
     unique_texts: int = 0
+    cached: int = 0
     encoded: int = 0
     seconds: float = 0.0
     by_role: dict[str, int] = field(default_factory=dict)
@@ -76,8 +79,20 @@ def _progress(total: int, label: str) -> Any:
     return tqdm(total=total, desc=label, unit="text", leave=False, dynamic_ncols=True, disable=None, file=sys.stderr)
 
 
-def encode_unique(model: Any, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str) -> tuple[Any, float]:
+def encode_unique(
+    model: Any,
+    texts: list[str],
+    *,
+    role: Role,
+    task: TaskSpec,
+    batch_size: int,
+    label: str,
+    on_batch: Callable[[np.ndarray, Any], None] | None = None,
+) -> tuple[Any, float]:
     """Embed distinct ``texts`` in length-sorted batches.
+
+    ``on_batch(positions, vectors)`` is called after each batch with the positions (in ``texts``)
+    it covered, e.g. to store them in the cache.
 
     Returns:
         (vectors of shape (len(texts), dim) in the order of ``texts``, seconds spent in the model).
@@ -98,6 +113,8 @@ def encode_unique(model: Any, texts: list[str], *, role: Role, task: TaskSpec, b
             vectors = _check_batch(vectors, len(batch), name, task, dim)
             dim = vectors.shape[1]
             parts.append(vectors)
+            if on_batch is not None:
+                on_batch(order[start : start + batch_size], vectors)
             bar.update(len(batch))
     sorted_vectors = _stack(parts)
     inverse = np.empty_like(order)
@@ -105,13 +122,55 @@ def encode_unique(model: Any, texts: list[str], *, role: Role, task: TaskSpec, b
     return sorted_vectors[inverse], seconds
 
 
+def _role_prompt(model: Any, role: Role, task: TaskSpec) -> str:
+    if callable(getattr(model, "prompt_for", None)):
+        return model.prompt_for(role, task)
+    return (getattr(task.prompts, role) or "") if role else ""
+
+
+def _encode_role(
+    model: Any, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
+) -> Any:
+    """Vectors of distinct ``texts`` for one role: cache hits, then the misses through the model."""
+    identity = model_identity(model) if cache is not None and texts else None
+    if identity is None:
+        vectors, seconds = encode_unique(model, texts, role=role, task=task, batch_size=batch_size, label=label)
+        stats.seconds += seconds
+        stats.encoded += len(texts)
+        return vectors
+    assert cache is not None
+    keys = text_keys(identity, role, _role_prompt(model, role, task), texts)
+    hits = cache.get_many(keys)
+    missing = [i for i, key in enumerate(keys) if key not in hits]
+    description = {"name": model.info.name, "revision": model.info.revision}
+
+    def store(positions: np.ndarray, vectors: Any) -> None:
+        cache.put_many(identity, description, [keys[missing[p]] for p in positions], vectors)
+
+    if missing:
+        fresh, seconds = encode_unique(
+            model, [texts[i] for i in missing], role=role, task=task, batch_size=batch_size, label=label, on_batch=store
+        )
+        stats.seconds += seconds
+        hits.update(zip((keys[i] for i in missing), fresh))
+    stats.encoded += len(missing)
+    stats.cached += len(texts) - len(missing)
+    return _check_batch(np.stack([hits[k] for k in keys]), len(texts), model.info.name, task, None)
+
+
 def encode_groups(
-    model: Any, groups: Mapping[str, TextGroup], *, task: TaskSpec, batch_size: int = 32, label: str = ""
+    model: Any,
+    groups: Mapping[str, TextGroup],
+    *,
+    task: TaskSpec,
+    batch_size: int = 32,
+    label: str = "",
+    cache: EmbeddingCache | None = None,
 ) -> tuple[dict[str, Any], EncodeStats]:
     """Embed every group of a unit through one deduplicated pass per role.
 
     Models with a ``fit`` method (lexical baselines) are first fitted on the task's documents
-    (the texts of role "document", or all texts if the task has none).
+    (the texts of role "document", or all texts if the task has none); they are never cached.
 
     Returns:
         (group name -> vectors of shape (len(group.texts), dim), statistics).
@@ -128,11 +187,11 @@ def encode_groups(
     by_role: dict[Role, Any] = {}
     for role, index in roles.items():
         unique = list(index)
-        by_role[role], seconds = encode_unique(model, unique, role=role, task=task, batch_size=batch_size, label=label or task.name)
-        stats.seconds += seconds
-        stats.encoded += len(unique)
+        by_role[role] = _encode_role(
+            model, unique, role=role, task=task, batch_size=batch_size, label=label or task.name, cache=cache, stats=stats
+        )
         stats.by_role[str(role)] = len(unique)
-    stats.unique_texts = stats.encoded
+    stats.unique_texts = sum(len(index) for index in roles.values())
     dims = {v.shape[1] for v in by_role.values()}
     if len(dims) > 1:
         raise ModelError(f"task {task.name}: query and document vectors have different dimensions {sorted(dims)}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness import __version__
+from harness.cache import EmbeddingCache
 from harness.data import load_task_data
 from harness.data.types import TaskData
 from harness.encode import encode_groups
@@ -75,7 +76,9 @@ def defined_metrics(metrics: dict[str, float]) -> tuple[dict[str, float], list[s
     return {k: (0.0 if k in undefined else float(v)) for k, v in metrics.items()}, undefined
 
 
-def score_unit(model: Any, spec: TaskSpec, data: TaskData, *, batch_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def score_unit(
+    model: Any, spec: TaskSpec, data: TaskData, *, batch_size: int, cache: EmbeddingCache | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Embed and score one unit.
 
     Returns:
@@ -85,7 +88,8 @@ def score_unit(model: Any, spec: TaskSpec, data: TaskData, *, batch_size: int) -
     evaluator = get_evaluator(spec.type)
     options = spec.evaluator_options()
     groups = evaluator.text_groups(data, options)
-    embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=f"{model.info.name} · {spec.name}")
+    label = f"{model.info.name} · {spec.name}"
+    embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache)
     output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
     split = spec.data.eval_split
     metrics, undefined = defined_metrics(output.metrics)
@@ -107,7 +111,14 @@ def score_unit(model: Any, spec: TaskSpec, data: TaskData, *, batch_size: int) -
             "main_score_name": spec.main_score,
             "harness_version": __version__,
             "options": options.model_dump(mode="json"),
-            "encode": {"texts": stats.texts, "unique_texts": stats.unique_texts, "seconds": stats.seconds, "batch_size": batch_size},
+            "encode": {
+                "texts": stats.texts,
+                "unique_texts": stats.unique_texts,
+                "from_cache": stats.cached,
+                "encoded": stats.encoded,
+                "seconds": stats.seconds,
+                "batch_size": batch_size,
+            },
             "undefined_metrics": undefined,
             "items_file": None,
             "items_sha256": None,
@@ -125,6 +136,7 @@ def run(
     data_root: Path | None = None,
     batch_size: int = 32,
     overwrite: bool = False,
+    cache: EmbeddingCache | None = None,
     on_outcome: Callable[[UnitOutcome], None] | None = None,
     verbose: bool = True,
 ) -> RunSummary:
@@ -135,6 +147,7 @@ def run(
         tasks: task specs.
         results_dir: the store's root.
         overwrite: recompute units that already have a complete result.
+        cache: the embedding cache (None: no cache at all).
 
     Returns:
         A RunSummary; a Ctrl-C stops after the current unit's cleanup and sets ``interrupted``.
@@ -163,7 +176,7 @@ def run(
                     continue
                 try:
                     data = load(spec.name)
-                    document, items = score_unit(model, spec, data, batch_size=batch_size)
+                    document, items = score_unit(model, spec, data, batch_size=batch_size, cache=cache)
                     stored = read_result(write_result(results_dir, document, items))
                 except DataUnavailable as err:
                     unavailable[spec.name] = str(err)
@@ -175,7 +188,11 @@ def run(
                     record(UnitOutcome(name, spec.name, "failed", message=str(err)))
                     continue
                 seconds = stored.data.evaluation_time or 0.0
-                say(f"done    {name} × {spec.name}: {spec.main_score} = {stored.main_score:.5f} ({seconds:.1f} s)")
+                encoded = document["harness"]["encode"]
+                say(
+                    f"done    {name} × {spec.name}: {spec.main_score} = {stored.main_score:.5f} "
+                    f"({seconds:.1f} s; {encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
+                )
                 record(UnitOutcome(name, spec.name, "done", stored.main_score, result=stored))
     except KeyboardInterrupt:
         summary.interrupted = True

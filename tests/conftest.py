@@ -18,6 +18,7 @@ SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["MTEB_CACHE"] = str(tmp_path_factory.mktemp("mteb_cache"))
+    os.environ["HARNESS_CACHE_DIR"] = str(tmp_path_factory.mktemp("harness_cache"))
     os.environ.pop("HARNESS_DATA_DIR", None)
 
 

@@ -65,6 +65,14 @@ def hashed(text: str, dim: int = 24) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
 
 
+def exact_vector(rng: np.random.Generator, dim: int) -> np.ndarray:
+    """Four entries of +-1, the rest 0 (norm 2): cosines and dots are exact in float32, so ties
+    are the same whatever the summation order (ours numpy, mteb torch)."""
+    v = np.zeros(dim, np.float32)
+    v[rng.choice(dim, 4, replace=False)] = rng.choice([-1.0, 1.0], 4)
+    return v
+
+
 def metadata(name: str, type_: str, main_score: str) -> TaskMetadata:
     return TaskMetadata(
         name=name,
@@ -262,6 +270,16 @@ def _clustering_task(texts: list[str], labels: list[int], **attrs: Any) -> _Clus
     return task
 
 
+@pytest.fixture
+def one_openmp_thread():
+    """Both sides run k-means on one OpenMP thread: on small sandboxes waking idle OpenMP
+    threads for each MiniBatchKMeans step costs milliseconds (30 s per test instead of 1 s)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.mark.usefixtures("one_openmp_thread")
 def test_clustering_default_protocol_matches_mteb_first_run() -> None:
     texts, labels, table = _clustering_data(1000, 6)
     task = _clustering_task(texts, labels)
@@ -279,6 +297,7 @@ def test_clustering_default_protocol_matches_mteb_first_run() -> None:
     assert ours_again.metrics == ours.metrics
 
 
+@pytest.mark.usefixtures("one_openmp_thread")
 def test_clustering_all_documents_and_single_class_match_mteb() -> None:
     texts, labels, table = _clustering_data(300, 4, seed=4)
     opts = dict(max_fraction_of_documents_to_embed=None, max_documents_per_cluster=700, n_clusters=4)
@@ -316,12 +335,7 @@ def _retrieval_task(data: types.RetrievalData, **attrs: Any) -> AbsTaskRetrieval
 def _tie_heavy_retrieval(seed: int = 5, n_docs: int = 300, n_q: int = 40, id_as_query: bool = False):
     """Vectors with 4 entries of +-1 (norm 2): every cosine and dot is exact, ties abound."""
     rng = np.random.default_rng(seed)
-
-    def vec() -> np.ndarray:
-        v = np.zeros(16, np.float32)
-        v[rng.choice(16, 4, replace=False)] = rng.choice([-1.0, 1.0], 4)
-        return v
-
+    vec = lambda: exact_vector(rng, 16)  # noqa: E731
     corpus = {f"d{i:03d}": f"doc text {i}" for i in range(n_docs)}
     queries = {(f"d{i:03d}" if id_as_query and i % 2 else f"q{i}"): f"query text {i}" for i in range(n_q)}
     queries["unjudged"] = "a query without qrels"
@@ -411,9 +425,9 @@ def test_summarization_matches_mteb(similarity: str) -> None:
         machine.append([f"m{i}_{j}" for j in range(m)])
         relevance.append(rng.integers(1, 5, size=m).astype(float).tolist())  # ties in gold
     relevance[0] = [3.0] * len(machine[0])  # constant gold: skipped
-    table = {t: rng.integers(-2, 3, size=6).astype(np.float32) for g in human + machine for t in g}
+    table = {t: exact_vector(rng, 8) for g in human + machine for t in g}  # ties, exact cosines
     for t in machine[1]:
-        table[t] = np.ones(6, np.float32)  # constant predictions: skipped
+        table[t] = table[human[1][0]]  # constant predictions: skipped
     task = _Summarization()
     task.dataset = DatasetDict(
         {

@@ -2,6 +2,17 @@
 
 Modules are imported on first use, so importing ``harness.evaluators`` stays cheap (no sklearn,
 scipy or pydantic models loaded until a task type is asked for).
+
+Conventions shared by all evaluators:
+
+* Scores are mteb 2.x's, metric for metric (each module says what it reproduces and how).
+* ``metrics`` values are Python floats at full precision. A metric mteb would report as NaN
+  (undefined: a correlation of a constant, ``ap`` of a non-binary task, a flat nAUC oracle) is
+  left out, so results stay JSON-safe; a missing main score means "undefined".
+* Embeddings may be dense float arrays or scipy CSR matrices; fp16/bf16 is upcast to float32
+  and similarities are computed in float32 as mteb does.
+* Everything random is seeded from ``Options.seed`` on each call: the same call twice gives the
+  same scores.
 """
 
 from __future__ import annotations

@@ -146,3 +146,12 @@ def classification_scores(
         out[name] = np.where(present, per_class, 0.0).sum(axis=1) / n_present
         out[f"{name}_weighted"] = (per_class * weights).sum(axis=1)
     return out
+
+
+def json_safe(metrics: dict[str, float]) -> dict[str, float]:
+    """Metrics as Python floats, leaving out undefined (NaN / infinite) values.
+
+    mteb reports NaN where a metric is undefined (a constant input to a correlation, no binary
+    task for ``ap``, a flat oracle curve for nAUC); JSON has no NaN, so such a metric is absent.
+    """
+    return {name: float(value) for name, value in metrics.items() if np.isfinite(value)}

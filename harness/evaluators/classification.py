@@ -36,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
 from harness.data.types import ClassificationData
-from harness.evaluators._metrics import classification_scores
+from harness.evaluators._metrics import classification_scores, json_safe
 from harness.evaluators._similarity import as_matrix, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -154,7 +154,7 @@ def evaluate(
         "gold": gold.astype(np.int64),
         "classes": classes.astype(np.str_),
     }
-    return EvalOutput(metrics=metrics, items=items)
+    return EvalOutput(metrics=json_safe(metrics), items=items)
 
 
 def _average_precision(classes: np.ndarray, gold: np.ndarray, predictions: np.ndarray) -> np.ndarray:

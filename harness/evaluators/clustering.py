@@ -38,6 +38,7 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
 
 from harness.data.types import ClusteringData
+from harness.evaluators._metrics import json_safe
 from harness.evaluators._similarity import as_matrix, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -140,7 +141,7 @@ def evaluate(
         "assignments": assignments,
         "labels": codes,
     }
-    return EvalOutput(metrics=metrics, items=items)
+    return EvalOutput(metrics=json_safe(metrics), items=items)
 
 
 def _is_missing(labels: np.ndarray) -> np.ndarray:

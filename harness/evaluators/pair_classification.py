@@ -24,7 +24,7 @@ from sklearn.metrics.pairwise import (
 )
 
 from harness.data.types import PairClassificationData
-from harness.evaluators._metrics import average_precision, best_accuracy, best_f1
+from harness.evaluators._metrics import average_precision, best_accuracy, best_f1, json_safe
 from harness.evaluators._similarity import as_matrix, paired_dot, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -103,4 +103,4 @@ def evaluate(
     items = pair_scores(embeddings["sentence1"], embeddings["sentence2"], similarity)
     metrics = metrics_from_scores(labels, items)
     items["labels"] = labels
-    return EvalOutput(metrics=metrics, items=items)
+    return EvalOutput(metrics=json_safe(metrics), items=items)

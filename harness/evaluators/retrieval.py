@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from harness.data.types import RetrievalData
 from harness.errors import DataError
 from harness.evaluators import _ranking
+from harness.evaluators._metrics import json_safe
 from harness.evaluators._retrieval_metrics import (
     CONFIDENCES,
     NAUC_KINDS,
@@ -181,7 +182,7 @@ def score_runs(
         "query_ids": np.array(qids, dtype=np.str_),
         "confidence": conf_all,
     }
-    return EvalOutput(metrics=metrics, items=items)
+    return EvalOutput(metrics=json_safe(metrics), items=items)
 
 
 class _Judgements:

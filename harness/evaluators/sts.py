@@ -27,6 +27,7 @@ from sklearn.metrics.pairwise import (
 )
 
 from harness.data.types import STSData
+from harness.evaluators._metrics import json_safe
 from harness.evaluators._similarity import as_matrix, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -116,4 +117,4 @@ def evaluate(
     )
     items = pair_scores(embeddings["sentence1"], embeddings["sentence2"], similarity)
     items["gold"] = gold
-    return EvalOutput(metrics=correlations(gold, items), items=items)
+    return EvalOutput(metrics=json_safe(correlations(gold, items)), items=items)

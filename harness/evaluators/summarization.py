@@ -17,7 +17,7 @@ Items (shape (n_texts,), float64, NaN for skipped texts):
     ``spearman``, ``pearson``: the per-text correlations (the last two with the model's
     similarity).
 Each metric on a resample ``idx`` of texts is ``np.nanmean(items[name][idx])``. When every
-text is skipped the metrics are NaN, as in mteb.
+text is skipped mteb reports NaN; the metrics are then left out (JSON-safe).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from scipy.stats import rankdata
 
 from harness.data.types import SummarizationData
+from harness.evaluators._metrics import json_safe
 from harness.evaluators._similarity import as_matrix, l2_normalize, paired_dot, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -137,4 +138,4 @@ def evaluate(
     per_text["pearson"] = per_text[f"{similarity}_pearson"].copy()
     metrics = {name: float(np.mean(per_text[name][included])) for name in METRICS}
     items: dict[str, np.ndarray] = {"included": included, **per_text}
-    return EvalOutput(metrics=metrics, items=items)
+    return EvalOutput(metrics=json_safe(metrics), items=items)

@@ -15,12 +15,20 @@ __all__ = ["Adapter", "EncoderProtocol", "ModelInfo", "load_model"]
 class ObjectEncoder:
     """Wraps a user's encoder object: gives it ``info`` and calls its ``encode`` as the protocol says."""
 
-    def __init__(self, obj: Any, info: ModelInfo) -> None:
+    def __init__(self, obj: Any, info: ModelInfo, *, cacheable: bool = False) -> None:
         self.obj = obj
         self.info = info
+        self.cacheable = cacheable
         params = inspect.signature(obj.encode).parameters
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         self._keywords = None if accepts_any else set(params)
+
+    def cache_identity(self) -> dict[str, Any] | None:
+        """Only an object given an explicit revision is cached: its code may change between runs."""
+        if not self.cacheable:
+            return None
+        info = self.info
+        return {"object": f"{type(self.obj).__module__}.{type(self.obj).__qualname__}", "name": info.name, "revision": info.revision}
 
     def encode(self, texts: list[str], *, role: Role, task: Any, batch_size: int, **_: Any) -> Any:
         kwargs = {"role": role, "task": task, "batch_size": batch_size}
@@ -79,4 +87,4 @@ def load_model(model: Any, *, name: str | None = None, revision: str | None = No
         return SentenceTransformerAdapter.from_instance(model, name=name or _sentence_transformer_name(model), revision=revision)
     if isinstance(getattr(model, "info", None), ModelInfo) and not (name or revision):
         return model
-    return ObjectEncoder(model, _object_info(model, name, revision))
+    return ObjectEncoder(model, _object_info(model, name, revision), cacheable=revision is not None)

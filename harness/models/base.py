@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -77,6 +78,27 @@ class Adapter:
 
     def _vector_settings(self) -> dict[str, Any]:
         return {"prompts": self.prompts, "dim": self.dim}
+
+    cacheable = True
+
+    def _identity_files(self) -> list[Path]:
+        """Local files whose content defines the model (their sizes and mtimes enter the cache key)."""
+        return []
+
+    def cache_identity(self) -> dict[str, Any] | None:
+        """Everything that changes the vectors, for the embedding cache key; None = do not cache."""
+        if not self.cacheable:
+            return None
+        from harness.cache import file_fingerprint
+
+        info = self.info
+        return {
+            "adapter": type(self).__name__,
+            "name": info.name,
+            "revision": info.revision,
+            "settings": info.settings,
+            "files": file_fingerprint(self._identity_files()),
+        }
 
     def load(self) -> None:
         """Load weights once (called by the encode path before the first batch)."""

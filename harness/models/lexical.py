@@ -4,7 +4,7 @@ Both are fitted on the task's documents (``fit``) and return ``scipy.sparse`` CS
 they flow through the same encode path and evaluators as dense models. BM25 is written out here
 because the libraries that implement it (``bm25s``, ``rank_bm25``) score queries against a corpus
 but do not export document vectors, which the one-encode-path design needs; the tests check our
-scores against ``rank_bm25``'s.
+scores against the formula computed by hand.
 """
 
 from __future__ import annotations

@@ -58,6 +58,9 @@ class OnnxAdapter(Adapter):
             settings={"output": output, "pooling": pooling, "normalize": normalize, "max_length": max_length, **self._vector_settings()},
         )
 
+    def _identity_files(self) -> list[Path]:
+        return [self.model_path, self.tokenizer_path]
+
     def _load(self) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer

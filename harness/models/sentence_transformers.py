@@ -65,9 +65,13 @@ class SentenceTransformerAdapter(Adapter):
         """Adopt an already loaded ``SentenceTransformer`` (e.g. the one being trained)."""
         adapter = cls(name, name=name, revision=revision or "local")
         adapter._model = model
+        adapter.cacheable = False  # weights change under training: never reuse a cached vector
         adapter._describe()
         adapter._loaded = True
         return adapter
+
+    def _identity_files(self) -> list[Path]:
+        return [Path(self.model_id)] if self.is_local else []
 
     def _describe(self) -> None:
         self.info.n_parameters = sum(p.numel() for p in self._model.parameters())
