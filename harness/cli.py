@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,6 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         tasks = sorted({o.task for o in summary.outcomes})
         path = api.report(args.results, out, suite=suite, task_dirs=args.task_dir) if suite else _report_tasks(args.results, out, tasks)
         print(f"report: {path}", file=sys.stderr)
+    if not summary.results and not summary.count("failed"):
+        print(f"error: no task could run ({summary.line()})", file=sys.stderr)
     if summary.count("failed") or not summary.results:
         return EXIT_USER_ERROR
     return 0
@@ -150,9 +153,14 @@ def cmd_cache(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache}
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_benchmark.py`` and the ``harness`` console script."""
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning
     try:
         return COMMANDS[args.command](args)
     except HarnessError as err:

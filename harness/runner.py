@@ -25,7 +25,7 @@ from harness.encode import encode_groups
 from harness.errors import DataUnavailable, HarnessError
 from harness.evaluators import get_evaluator
 from harness.specs import TaskSpec
-from harness.store import RESULT_FORMAT, StoredResult, find_result, read_result, write_result
+from harness.store import RESULT_FORMAT, StoredResult, find_result, read_result, sweep_temp_files, write_result
 
 Status = Literal["done", "resumed", "skipped", "failed"]
 
@@ -65,15 +65,15 @@ def _say(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
-def defined_metrics(metrics: dict[str, float]) -> tuple[dict[str, float], list[str]]:
-    """Replace undefined (NaN/inf) metrics by 0.0 and name them.
+def defined_metrics(metrics: dict[str, float], main_score: str) -> tuple[dict[str, float], list[str]]:
+    """Replace undefined metrics (NaN/inf, or a main score the evaluator left out) by 0.0 and name them.
 
     The one case in practice is a correlation with a constant prediction (e.g. BM25 on word pairs
     that share no word): it carries no information about the gold order, so it scores 0, and the
     result lists it under ``harness.undefined_metrics`` so a reader can tell.
     """
-    undefined = sorted(k for k, v in metrics.items() if not math.isfinite(v))
-    return {k: (0.0 if k in undefined else float(v)) for k, v in metrics.items()}, undefined
+    undefined = sorted({k for k, v in metrics.items() if not math.isfinite(v)} | ({main_score} - set(metrics)))
+    return {**{k: float(v) for k, v in metrics.items()}, **dict.fromkeys(undefined, 0.0)}, undefined
 
 
 def score_unit(
@@ -92,7 +92,7 @@ def score_unit(
     embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache)
     output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
     split = spec.data.eval_split
-    metrics, undefined = defined_metrics(output.metrics)
+    metrics, undefined = defined_metrics(output.metrics, spec.main_score)
     scores = {**metrics, "main_score": metrics[spec.main_score]}
     scores.update(hf_subset=spec.data.hf_subset or "default", languages=list(spec.languages))
     info = model.info.to_dict()
@@ -154,6 +154,7 @@ def run(
     """
     say = _say if verbose else (lambda _m: None)
     summary = RunSummary()
+    sweep_temp_files(results_dir)
     by_name = {spec.name: spec for spec in tasks}
     load = lru_cache(maxsize=8)(lambda name: load_task_data(by_name[name], data_root))
     unavailable: dict[str, str] = {}

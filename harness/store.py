@@ -148,6 +148,21 @@ def results_lock(results_dir: Path) -> Any:
     return FileLock(str(results_dir / LOCK_NAME))
 
 
+def sweep_temp_files(results_dir: Path) -> int:
+    """Remove temporary files left by a writer that was killed mid-write; returns how many.
+
+    Writers hold the results lock while a temporary file exists, so under the lock every
+    temporary file is an orphan.
+    """
+    if not results_dir.is_dir():
+        return 0
+    with results_lock(results_dir):
+        orphans = [p for p in results_dir.glob("*/*/.*.tmp") if p.is_file()]
+        for path in orphans:
+            path.unlink(missing_ok=True)
+    return len(orphans)
+
+
 def _npz_bytes(items: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     for key, value in items.items():

@@ -105,15 +105,15 @@ def test_module_exposes_the_contract(task_type: str) -> None:
 
 @pytest.mark.parametrize("task_type", TASK_TYPES)
 @pytest.mark.parametrize("similarity", ["cosine", "dot"])
-def test_output_is_json_safe_and_documented(task_type: str, similarity: str) -> None:
+def test_output_types_and_documented_items(task_type: str, similarity: str) -> None:
     module = get_evaluator(task_type)
     out = run(task_type, similarity=similarity)
     assert isinstance(out, EvalOutput)
-    assert MAIN_SCORE[task_type] in out.metrics
     assert set(out.metrics) <= set(module.METRICS)
     for name, value in out.metrics.items():
-        assert type(value) is float and np.isfinite(value), name
-    json.dumps(out.metrics, allow_nan=False)
+        assert type(value) is float, name  # Python floats, not numpy scalars
+    assert np.isfinite(out.metrics[MAIN_SCORE[task_type]])
+    json.dumps(out.metrics)
     assert out.items
     for key, array in out.items.items():
         assert isinstance(array, np.ndarray), key
@@ -124,7 +124,7 @@ def test_output_is_json_safe_and_documented(task_type: str, similarity: str) -> 
 @pytest.mark.parametrize("task_type", TASK_TYPES)
 def test_same_call_twice_gives_identical_scores(task_type: str) -> None:
     first, second = run(task_type), run(task_type)
-    assert first.metrics == second.metrics
+    assert first.metrics == pytest.approx(second.metrics, abs=0, rel=0, nan_ok=True)
     for key in first.items:
         np.testing.assert_array_equal(first.items[key], second.items[key])
 
@@ -138,7 +138,7 @@ def test_sparse_and_half_precision_inputs(task_type: str, kind: str) -> None:
         return
     assert set(other.metrics) == set(dense.metrics)
     for name in dense.metrics:
-        assert other.metrics[name] == pytest.approx(dense.metrics[name], abs=1e-6), name
+        assert other.metrics[name] == pytest.approx(dense.metrics[name], abs=1e-6, nan_ok=True), name
 
 
 @pytest.mark.parametrize("task_type", TASK_TYPES)
@@ -186,7 +186,7 @@ def test_no_heavy_or_forbidden_imports() -> None:
     code = (
         "import sys; from harness.evaluators import TASK_TYPES, get_evaluator\n"
         "[get_evaluator(t) for t in TASK_TYPES]\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'mteb')]\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'mteb', 'sklearn', 'scipy')]\n"
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=EVALUATORS.parents[1])

@@ -51,13 +51,14 @@ def test_sts_dot_similarity_uses_raw_vectors() -> None:
     e1 = np.array([[1, 0], [2, 0], [3, 0]], np.float32)
     e2 = np.array([[1, 0], [1, 0], [1, 0]], np.float32)
     data = STSData(["a"] * 3, ["b"] * 3, np.array([1.0, 2.0, 3.0]))
-    out = sts.evaluate(data, {"sentence1": e1, "sentence2": e2}, sts.Options(), "dot")
+    with pytest.warns(Warning, match="constant"):  # the cosines are constant
+        out = sts.evaluate(data, {"sentence1": e1, "sentence2": e2}, sts.Options(), "dot")
     np.testing.assert_allclose(out.items["similarity_scores"], [1, 2, 3])
     assert out.metrics["spearman"] == pytest.approx(1.0)
     with pytest.warns(Warning, match="constant"):
         constant = sts.evaluate(data, {"sentence1": e1, "sentence2": e2}, sts.Options(), "cosine")
-    # all cosines are 1: mteb reports NaN, we leave the undefined metric out (JSON-safe)
-    assert "cosine_spearman" not in constant.metrics
+    # all cosines are 1: undefined, NaN as scipy and mteb (the runner stores it as 0.0)
+    assert np.isnan(constant.metrics["cosine_spearman"])
     assert constant.metrics["manhattan_spearman"] == pytest.approx(-1.0)  # distances grow with gold
 
 

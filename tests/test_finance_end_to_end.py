@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.registry import discover_specs
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # about 13 s
 def test_finance_suite_runs_offline_with_bm25(tmp_path: Path, shared_datasets: Path) -> None:
     specs = [s for s in discover_specs().values() if "finance" in s.suite]
     local = {s.name for s in specs if s.data.builder}

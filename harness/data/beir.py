@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import warnings
+
 from harness.data.files import read_rows
+from harness.data.rows import MAX_TEXT_CHARS
 from harness.data.types import RetrievalData
 from harness.errors import DataError
 
@@ -26,6 +29,8 @@ def _ids_and_texts(path: Path, *, join_title: bool) -> dict[str, str]:
         text = row.get("text")
         if not isinstance(text, str):
             raise DataError(f"{path}: line {line}: column 'text' must be text")
+        if len(text) > MAX_TEXT_CHARS:
+            raise DataError(f"{path}: line {line}: 'text' holds {len(text):,} characters (limit {MAX_TEXT_CHARS:,}; a broken file?)")
         title = row.get("title") if join_title else None
         out[key] = f"{title} {text}".strip() if isinstance(title, str) and title else text
         if not join_title and not text.strip():
@@ -66,6 +71,13 @@ def load_beir(folder: Path, split: str) -> RetrievalData:
             raise DataError(f"{qrels_path}: query {qid!r} names document {missing!r}, which is not in corpus.jsonl")
     if not qrels:
         raise DataError(f"{qrels_path}: empty split (no judgements)")
+    unanswerable = sorted(q for q, docs in qrels.items() if max(docs.values()) <= 0)
+    if unanswerable:
+        warnings.warn(
+            f"{qrels_path}: {len(unanswerable)} queries (e.g. {unanswerable[0]!r}) have no relevant document; "
+            "kept and scored 0, as mteb does",
+            stacklevel=2,
+        )
     candidates = None
     top_ranked = folder / "top_ranked" / f"{split}.jsonl"
     if top_ranked.is_file():

@@ -24,6 +24,10 @@ from harness.errors import DataError
 
 Rows = list[dict[str, Any]]
 
+# A text longer than this is almost surely a broken file (no line breaks, a binary read as text),
+# not a document: models truncate at a few thousand tokens anyway.
+MAX_TEXT_CHARS = 1_000_000
+
 
 def column(rows: Rows, logical: str, columns: dict[str, str], path: Path) -> list[Any]:
     """Values of the data column mapped to ``logical``; DataError if the column is absent."""
@@ -42,6 +46,10 @@ def texts(values: list[Any], logical: str, columns: dict[str, str], path: Path) 
             raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be text, got {type(value).__name__}")
         if not value.strip():
             raise DataError(f"{path}: line {line}: column {columns[logical]!r} is an empty text")
+        if len(value) > MAX_TEXT_CHARS:
+            raise DataError(
+                f"{path}: line {line}: column {columns[logical]!r} holds {len(value):,} characters (limit {MAX_TEXT_CHARS:,}; a broken file?)"
+            )
     return values
 
 
@@ -119,7 +127,7 @@ def classification(train: Rows, test: Rows, columns: dict[str, str], paths: tupl
         raise DataError(f"{paths[0]}: column {columns['label']!r} has a single label; classification needs at least two")
     unseen = np.setdiff1d(test_labels, train_labels)
     if unseen.size:
-        raise DataError(f"{paths[1]}: label {unseen[0]!r} never occurs in the train split {paths[0].name}")
+        raise DataError(f"{paths[1]}: label {unseen[0].item()!r} never occurs in the train split {paths[0].name}")
     return ClassificationData(train_texts, train_labels, test_texts, test_labels)
 
 

@@ -1,14 +1,15 @@
 """Evaluators: one module per task type, each following the contract in ``base.py``.
 
-Modules are imported on first use, so importing ``harness.evaluators`` stays cheap (no sklearn,
-scipy or pydantic models loaded until a task type is asked for).
+Modules are imported on first use, and they import sklearn and scipy only inside the functions
+that score, so loading specs (which reads ``Options`` and ``METRICS``) stays cheap.
 
 Conventions shared by all evaluators:
 
 * Scores are mteb 2.x's, metric for metric (each module says what it reproduces and how).
-* ``metrics`` values are Python floats at full precision. A metric mteb would report as NaN
-  (undefined: a correlation of a constant, ``ap`` of a non-binary task, a flat nAUC oracle) is
-  left out, so results stay JSON-safe; a missing main score means "undefined".
+* ``metrics`` values are Python floats at full precision. A metric mteb reports as NaN
+  (undefined: a correlation with a constant input, a flat nAUC oracle) is NaN here too; the
+  runner stores it as 0.0 and names it (``harness.runner.defined_metrics``). A metric that does
+  not apply (``ap`` of a non-binary classification task) is left out.
 * Embeddings may be dense float arrays or scipy CSR matrices; fp16/bf16 is upcast to float32
   and similarities are computed in float32 as mteb does.
 * Everything random is seeded from ``Options.seed`` on each call: the same call twice gives the

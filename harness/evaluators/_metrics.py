@@ -148,10 +148,11 @@ def classification_scores(
     return out
 
 
-def json_safe(metrics: dict[str, float]) -> dict[str, float]:
-    """Metrics as Python floats, leaving out undefined (NaN / infinite) values.
+def as_floats(metrics: dict[str, float]) -> dict[str, float]:
+    """Metrics as Python floats (not numpy scalars), full precision.
 
-    mteb reports NaN where a metric is undefined (a constant input to a correlation, no binary
-    task for ``ap``, a flat oracle curve for nAUC); JSON has no NaN, so such a metric is absent.
+    A metric mteb reports as NaN (undefined: a correlation with a constant input, a flat nAUC
+    oracle, no text left in summarization) stays NaN here, as in mteb; the runner stores it as
+    0.0 and lists it as undefined (``harness.runner.defined_metrics``), keeping results JSON-safe.
     """
-    return {name: float(value) for name, value in metrics.items() if np.isfinite(value)}
+    return {name: float(value) for name, value in metrics.items()}

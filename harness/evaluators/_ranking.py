@@ -66,11 +66,15 @@ def top_k(
             yield rows, np.zeros((s.shape[0], 0), np.int64), np.zeros((s.shape[0], 0))
             continue
         if k < n_docs:
-            kth = np.partition(s, n_docs - k, axis=1)[:, n_docs - k : n_docs - k + 1]
-            # strictly better docs are all kept; among docs tied with the k-th score, the
-            # largest ids are kept.
-            key = np.where(s > kth, n_docs, np.where(s == kth, id_rank, -1))
-            cand = np.argpartition(key, n_docs - k, axis=1)[:, n_docs - k :]
+            cand = np.argpartition(s, n_docs - k, axis=1)[:, n_docs - k :]
+            kth = np.take_along_axis(s, cand, axis=1).min(axis=1, keepdims=True)
+            # rows where docs tied with the k-th score straddle the cut: argpartition chose
+            # among them arbitrarily; keep all strictly better docs and the largest tied ids.
+            straddle = (s == kth).sum(axis=1) > (np.take_along_axis(s, cand, axis=1) == kth).sum(axis=1)
+            if straddle.any():
+                sub, sub_kth = s[straddle], kth[straddle]
+                key = np.where(sub > sub_kth, n_docs, np.where(sub == sub_kth, id_rank, -1))
+                cand[straddle] = np.argpartition(key, n_docs - k, axis=1)[:, n_docs - k :]
         else:
             cand = np.broadcast_to(np.arange(n_docs), s.shape)
         cand_scores = np.take_along_axis(s, cand, axis=1)

@@ -14,8 +14,8 @@ Definitions (trec_eval's, which mteb reads through ``pytrec_eval``; relevant = g
 nAUC (``nauc_<metric>_at_<k>_<max|std|diff1>``): mteb's ``evaluate_abstention`` — the
 normalised area under the abstention curve of each per-query metric, with three confidence
 scores per query (top score, population std of all retrieved scores, top-1 minus top-2). It is
-cheap (a sort over queries per metric), so we report it, except where mteb gets NaN (constant
-metric): that value is left out so that all metrics are JSON-safe.
+cheap (a sort over queries per metric), so we report it; it is NaN where mteb's is (a constant
+per-query metric gives a flat oracle curve).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def naucs(values: np.ndarray, names: list[str], conf: np.ndarray) -> dict[str, f
         conf: float64 (n_queries, 3) from :func:`confidences`.
 
     Returns:
-        ``nauc_<kind>_at_<k>_<confidence>`` -> value, mteb's order, NaN values left out.
+        ``nauc_<kind>_at_<k>_<confidence>`` -> value (NaN for a flat oracle), mteb's order.
     """
     out: dict[str, float] = {}
     for kind in NAUC_KINDS:
@@ -146,7 +146,5 @@ def naucs(values: np.ndarray, names: list[str], conf: np.ndarray) -> dict[str, f
             if not name.startswith(f"{kind}_at_"):
                 continue
             for c, conf_name in enumerate(CONFIDENCES):
-                value = nauc(conf[:, c], values[:, j])
-                if not np.isnan(value):
-                    out[f"nauc_{name}_{conf_name}"] = value
+                out[f"nauc_{name}_{conf_name}"] = nauc(conf[:, c], values[:, j])
     return out

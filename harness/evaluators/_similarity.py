@@ -8,14 +8,23 @@ mteb's ``.tolist()`` does.
 
 from __future__ import annotations
 
-from typing import Union
+import sys
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
-import scipy.sparse as sp
 
 from harness.evaluators.base import Similarity
 
-Matrix = Union[np.ndarray, sp.spmatrix, sp.sparray]
+if TYPE_CHECKING:
+    import scipy.sparse
+
+Matrix = Union[np.ndarray, "scipy.sparse.spmatrix", "scipy.sparse.sparray"]
+
+
+def issparse(x: Any) -> bool:
+    """scipy's ``issparse`` without importing scipy.sparse (slow) when nothing sparse exists."""
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(x)
 
 # torch.nn.functional.normalize's default eps: a zero vector stays zero (cosine 0, never NaN).
 _NORM_EPS = 1e-12
@@ -30,7 +39,9 @@ def as_matrix(x: Matrix) -> Matrix:
     Returns:
         ``np.ndarray`` (float32 or float64) or ``scipy.sparse.csr_matrix`` of shape (n, dim).
     """
-    if sp.issparse(x):
+    if issparse(x):
+        import scipy.sparse as sp
+
         x = sp.csr_matrix(x)
         if not np.issubdtype(x.dtype, np.floating) or x.dtype.itemsize < 4:
             x = x.astype(np.float32)
@@ -57,7 +68,9 @@ def l2_normalize(x: Matrix) -> Matrix:
     Returns:
         Same type and dtype as ``x``; zero rows stay zero.
     """
-    if sp.issparse(x):
+    if issparse(x):
+        import scipy.sparse as sp
+
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1), dtype=x.dtype).ravel())
         scale = (1.0 / np.maximum(norms, _NORM_EPS)).astype(x.dtype)
         return sp.csr_matrix(sp.diags(scale) @ x)
@@ -74,12 +87,37 @@ def paired_dot(a: Matrix, b: Matrix) -> np.ndarray:
     Returns:
         float64 array of shape (n,) (computed in the inputs' precision).
     """
-    if sp.issparse(a) or sp.issparse(b):
+    if issparse(a) or issparse(b):
+        import scipy.sparse as sp
+
         a = sp.csr_matrix(a)
         out = np.asarray(a.multiply(b).sum(axis=1)).ravel()
         dtype = np.result_type(a.dtype, b.dtype)
         return out.astype(dtype).astype(np.float64)
     return np.einsum("ij,ij->i", a, b).astype(np.float64)
+
+
+def paired_distances(a: Matrix, b: Matrix) -> dict[str, np.ndarray]:
+    """mteb's generic pair scores, via sklearn ``paired_*_distances`` exactly as mteb calls them.
+
+    Args:
+        a, b: embeddings of shape (n, dim), dense or CSR.
+
+    Returns:
+        float64 arrays of shape (n,): ``cosine`` (1 - cosine distance: a similarity),
+        ``manhattan`` and ``euclidean`` (distances, lower = more similar).
+    """
+    from sklearn.metrics.pairwise import (  # sklearn is slow to import: only when scoring
+        paired_cosine_distances,
+        paired_euclidean_distances,
+        paired_manhattan_distances,
+    )
+
+    return {
+        "cosine": (1 - paired_cosine_distances(a, b)).astype(np.float64),
+        "manhattan": np.asarray(paired_manhattan_distances(a, b), dtype=np.float64),
+        "euclidean": np.asarray(paired_euclidean_distances(a, b), dtype=np.float64),
+    }
 
 
 def paired_similarity(a: Matrix, b: Matrix, similarity: Similarity) -> np.ndarray:
@@ -117,7 +155,9 @@ def scores(queries: Matrix, docs: Matrix) -> np.ndarray:
     Returns:
         Dense array of shape (n_queries, n_docs) in the inputs' float precision.
     """
-    if sp.issparse(queries) or sp.issparse(docs):
+    if issparse(queries) or issparse(docs):
+        import scipy.sparse as sp
+
         out = sp.csr_matrix(queries) @ sp.csr_matrix(docs).T
         return np.asarray(out.toarray())
     return queries @ docs.T

@@ -16,7 +16,7 @@ mteb's protocol (``abstasks/classification.py``), reproduced exactly:
   Main score: ``accuracy``.
 
 Differences from mteb: none in the numbers. mteb reports ``ap`` = NaN for non-binary tasks; we
-leave ``ap``/``ap_weighted`` out there (JSON-safe metrics). mteb's AP needs numeric labels (it
+leave ``ap``/``ap_weighted`` out there (not applicable, rather than undefined). mteb's AP needs numeric labels (it
 passes the predicted label values as scores); for string labels we use the class indices
 (sorted label order) instead. Cross-validation tasks (``is_cross_validation``) are not supported.
 
@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score
 
 from harness.data.types import ClassificationData
-from harness.evaluators._metrics import classification_scores, json_safe
+from harness.evaluators._metrics import classification_scores, as_floats
 from harness.evaluators._similarity import as_matrix, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -128,6 +126,8 @@ def evaluate(
     Returns:
         :data:`METRICS` (means over runs, in [0, 1], higher = better) and the items above.
     """
+    from sklearn.linear_model import LogisticRegression  # slow to import: only when scoring
+
     union, runs = _train_union(data, options)
     train_emb, test_emb = as_matrix(embeddings["train"]), as_matrix(embeddings["test"])
     if train_emb.shape[0] != len(union):
@@ -154,10 +154,12 @@ def evaluate(
         "gold": gold.astype(np.int64),
         "classes": classes.astype(np.str_),
     }
-    return EvalOutput(metrics=json_safe(metrics), items=items)
+    return EvalOutput(metrics=as_floats(metrics), items=items)
 
 
 def _average_precision(classes: np.ndarray, gold: np.ndarray, predictions: np.ndarray) -> np.ndarray:
     """mteb's binary AP per run: sklearn AP of the predicted label values, ``pos_label=1``."""
+    from sklearn.metrics import average_precision_score
+
     values = classes if np.issubdtype(classes.dtype, np.number) else np.arange(len(classes))
     return np.array([average_precision_score(values[gold], values[p]) for p in predictions])

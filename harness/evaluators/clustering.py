@@ -34,11 +34,9 @@ import random
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
 
 from harness.data.types import ClusteringData
-from harness.evaluators._metrics import json_safe
+from harness.evaluators._metrics import as_floats
 from harness.evaluators._similarity import as_matrix, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -101,6 +99,9 @@ def evaluate(
     Returns:
         :data:`METRICS` (V-measure and AMI in [0, 1], higher = better) and the items above.
     """
+    from sklearn.cluster import MiniBatchKMeans  # slow to import: only when scoring
+    from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
+
     rng = random.Random(options.seed)
     idx = _embedded_indices(len(data.texts), options, rng)
     emb = as_matrix(embeddings["texts"])
@@ -141,7 +142,7 @@ def evaluate(
         "assignments": assignments,
         "labels": codes,
     }
-    return EvalOutput(metrics=json_safe(metrics), items=items)
+    return EvalOutput(metrics=as_floats(metrics), items=items)
 
 
 def _is_missing(labels: np.ndarray) -> np.ndarray:

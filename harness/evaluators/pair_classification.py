@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from sklearn.metrics.pairwise import (
-    paired_cosine_distances,
-    paired_euclidean_distances,
-    paired_manhattan_distances,
-)
 
 from harness.data.types import PairClassificationData
-from harness.evaluators._metrics import average_precision, best_accuracy, best_f1, json_safe
-from harness.evaluators._similarity import as_matrix, paired_dot, paired_similarity
+from harness.evaluators._metrics import average_precision, best_accuracy, best_f1, as_floats
+from harness.evaluators._similarity import as_matrix, paired_distances, paired_dot, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
 
@@ -57,11 +52,12 @@ def text_groups(data: PairClassificationData, options: Options) -> dict[str, Tex
 def pair_scores(e1: object, e2: object, similarity: Similarity) -> dict[str, np.ndarray]:
     """The five per-pair scores of mteb's ``PairClassificationEvaluator``, float64 (n_pairs,)."""
     e1, e2 = as_matrix(e1), as_matrix(e2)
+    generic = paired_distances(e1, e2)
     return {
         "similarity_scores": paired_similarity(e1, e2, similarity),
-        "cosine_scores": (1 - paired_cosine_distances(e1, e2)).astype(np.float64),
-        "manhattan_distances": np.asarray(paired_manhattan_distances(e1, e2), dtype=np.float64),
-        "euclidean_distances": np.asarray(paired_euclidean_distances(e1, e2), dtype=np.float64),
+        "cosine_scores": generic["cosine"],
+        "manhattan_distances": generic["manhattan"],
+        "euclidean_distances": generic["euclidean"],
         "dot_scores": paired_dot(e1, e2),
     }
 
@@ -103,4 +99,4 @@ def evaluate(
     items = pair_scores(embeddings["sentence1"], embeddings["sentence2"], similarity)
     metrics = metrics_from_scores(labels, items)
     items["labels"] = labels
-    return EvalOutput(metrics=json_safe(metrics), items=items)
+    return EvalOutput(metrics=as_floats(metrics), items=items)

@@ -32,13 +32,15 @@ Each mean metric on a resample ``idx`` of queries is ``values[idx, j].mean()``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.data.types import RetrievalData
 from harness.errors import DataError
 from harness.evaluators import _ranking
-from harness.evaluators._metrics import json_safe
+from harness.evaluators._metrics import as_floats
 from harness.evaluators._retrieval_metrics import (
     CONFIDENCES,
     NAUC_KINDS,
@@ -140,7 +142,7 @@ def score_runs(
     data: RetrievalData,
     qids: list[str],
     doc_ids: list[str],
-    parts: object,
+    parts: Iterable[tuple[slice, np.ndarray, np.ndarray]],
     options: Options,
 ) -> EvalOutput:
     """Metrics and items from rankings given in chunks of queries.
@@ -182,7 +184,7 @@ def score_runs(
         "query_ids": np.array(qids, dtype=np.str_),
         "confidence": conf_all,
     }
-    return EvalOutput(metrics=json_safe(metrics), items=items)
+    return EvalOutput(metrics=as_floats(metrics), items=items)
 
 
 class _Judgements:

@@ -19,16 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.stats import pearsonr, spearmanr
-from sklearn.metrics.pairwise import (
-    paired_cosine_distances,
-    paired_euclidean_distances,
-    paired_manhattan_distances,
-)
 
 from harness.data.types import STSData
-from harness.evaluators._metrics import json_safe
-from harness.evaluators._similarity import as_matrix, paired_similarity
+from harness.evaluators._metrics import as_floats
+from harness.evaluators._similarity import as_matrix, paired_distances, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
 
@@ -78,16 +72,19 @@ def pair_scores(e1: object, e2: object, similarity: Similarity) -> dict[str, np.
         and ``similarity_scores``, each float64 of shape (n_pairs,).
     """
     e1, e2 = as_matrix(e1), as_matrix(e2)
+    generic = paired_distances(e1, e2)
     return {
-        "cosine_scores": (1 - paired_cosine_distances(e1, e2)).astype(np.float64),
-        "manhattan_distances": -np.asarray(paired_manhattan_distances(e1, e2), dtype=np.float64),
-        "euclidean_distances": -np.asarray(paired_euclidean_distances(e1, e2), dtype=np.float64),
+        "cosine_scores": generic["cosine"],
+        "manhattan_distances": -generic["manhattan"],
+        "euclidean_distances": -generic["euclidean"],
         "similarity_scores": paired_similarity(e1, e2, similarity),
     }
 
 
 def correlations(gold: np.ndarray, items: dict[str, np.ndarray]) -> dict[str, float]:
     """Pearson and Spearman of each score in ``items`` against ``gold`` (mteb's metric names)."""
+    from scipy.stats import pearsonr, spearmanr  # slow to import: only when scoring
+
     metrics: dict[str, float] = {}
     for prefix, key in _SCORE_KEYS.items():
         metrics[f"{prefix}pearson"] = float(pearsonr(gold, items[key])[0])
@@ -117,4 +114,4 @@ def evaluate(
     )
     items = pair_scores(embeddings["sentence1"], embeddings["sentence2"], similarity)
     items["gold"] = gold
-    return EvalOutput(metrics=json_safe(correlations(gold, items)), items=items)
+    return EvalOutput(metrics=as_floats(correlations(gold, items)), items=items)

@@ -17,17 +17,16 @@ Items (shape (n_texts,), float64, NaN for skipped texts):
     ``spearman``, ``pearson``: the per-text correlations (the last two with the model's
     similarity).
 Each metric on a resample ``idx`` of texts is ``np.nanmean(items[name][idx])``. When every
-text is skipped mteb reports NaN; the metrics are then left out (JSON-safe).
+text is skipped the metrics are NaN, as in mteb.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.stats import rankdata
 
 from harness.data.types import SummarizationData
-from harness.evaluators._metrics import json_safe
+from harness.evaluators._metrics import as_floats
 from harness.evaluators._similarity import as_matrix, l2_normalize, paired_dot, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
 
@@ -109,6 +108,8 @@ def evaluate(
         :data:`METRICS` (means of per-text correlations in [-1, 1], higher = better) and the
         items above.
     """
+    from scipy.stats import rankdata  # slow to import: only when scoring
+
     if similarity not in ("cosine", "dot"):
         raise ValueError(f"unknown similarity {similarity!r} (expected 'cosine' or 'dot')")
     cosine, dot = _best_match(as_matrix(embeddings["machine"]), as_matrix(embeddings["human"]), data)
@@ -138,4 +139,4 @@ def evaluate(
     per_text["pearson"] = per_text[f"{similarity}_pearson"].copy()
     metrics = {name: float(np.mean(per_text[name][included])) for name in METRICS}
     items: dict[str, np.ndarray] = {"included": included, **per_text}
-    return EvalOutput(metrics=json_safe(metrics), items=items)
+    return EvalOutput(metrics=as_floats(metrics), items=items)

@@ -112,34 +112,35 @@ class _Order:
 
     def __init__(self, values: np.ndarray, descending: bool = False) -> None:
         values = np.asarray(values, dtype=np.float64)
+        self.n = len(values)
         self.order = np.argsort(-values if descending else values, kind="stable")
         ordered = values[self.order]
         new = np.r_[True, ordered[1:] != ordered[:-1]]
-        self.ends = np.r_[np.flatnonzero(new)[1:], len(values)] - 1  # last position of each group
-        self.group = np.empty(len(values), dtype=np.intp)
-        self.group[self.order] = np.cumsum(new) - 1  # group of each item, in item order
+        self.group_of_position = np.cumsum(new) - 1
+        self.ends = np.r_[np.flatnonzero(new)[1:], self.n] - 1  # last position of each group
+        self.tied = len(self.ends) < self.n
+        self.group = np.empty(self.n, dtype=np.intp)
+        self.group[self.order] = self.group_of_position  # group of each item, in item order
         self.key = (self.order.tobytes(), self.ends.tobytes())
-        self.n = len(values)
 
-    def group_cumsum(self, counts: np.ndarray) -> np.ndarray:
-        """int64 (c, G): weight of the items up to the end of each group, in sorted order."""
-        cumulative = np.cumsum(np.take(counts, self.order, axis=1), axis=1)
-        return cumulative if len(self.ends) == counts.shape[1] else np.take(cumulative, self.ends, axis=1)
+    def group_cumsum(self, weights: np.ndarray) -> np.ndarray:
+        """(c, G): total weight of the items up to the end of each group, in sorted order."""
+        cumulative = np.cumsum(np.take(weights, self.order, axis=1), axis=1)
+        return np.take(cumulative, self.ends, axis=1) if self.tied else cumulative
 
-    def centred_ranks(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Twice the centred average rank of each item in the expanded resample.
 
-        Returns:
-            (ranks, sum_sq): int64 (c, n) of ``2 * rank - (n + 1)`` per item (average ranks over
-            ties, duplicates included, as ``scipy.stats.rankdata``), and int64 (c,) of the
-            count-weighted sum of their squares.
-        """
-        upto = self.group_cumsum(counts)
-        before = np.zeros_like(upto)
-        before[:, 1:] = upto[:, :-1]
-        group_ranks = before + upto - self.n  # 2 * (before + (size + 1) / 2) - (n + 1)
-        sum_sq = ((upto - before) * group_ranks * group_ranks).sum(axis=1)
-        return np.take(group_ranks, self.group, axis=1), sum_sq
+def _plus_previous(x: np.ndarray) -> np.ndarray:
+    """x[:, j] + x[:, j - 1] (x[:, -1] counting 0)."""
+    out = x.copy()
+    out[:, 1:] += x[:, :-1]
+    return out
+
+
+def _minus_previous(x: np.ndarray) -> np.ndarray:
+    """x[:, j] - x[:, j - 1] (x[:, -1] counting 0)."""
+    out = x.copy()
+    out[:, 1:] -= x[:, :-1]
+    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -149,6 +150,12 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 class Correlation(TaskStatistic):
     """Pearson or Spearman correlation of each model's scores with shared gold scores (STS).
+
+    Spearman works on doubled centred ranks ``2 * rank - (n + 1)`` (integers, so exact in
+    int64): on a resample with counts ``w``, tied values and repeated items share their average
+    rank, the sum of squares is ``(n^3 - n - sum_g (t_g^3 - t_g)) / 3`` (computed without the ``/ 3``) over tie groups of size
+    ``t_g`` (repeats included), and a model's cross product with gold needs one sort order, one
+    cumulative sum and one dot product per resample chunk.
 
     Args:
         gold: float array of shape (n_items,).
@@ -189,13 +196,27 @@ class Correlation(TaskStatistic):
         return _ratio(cross - mean_g * mean_s, np.where(defined, np.sqrt(np.abs(var_g * var_s)), 0.0))
 
     def _spearman(self, counts: np.ndarray) -> np.ndarray:
-        gold_ranks, gold_sq = self._gold.centred_ranks(counts)
-        weighted_gold = counts * gold_ranks
-        out = np.empty((counts.shape[0], len(self._models)))
+        n = self.n_items
+        full = n**3 - n
+        repeats = (counts**3 - counts).sum(axis=1)  # tie term of an order without ties
+        gold_upto = self._gold.group_cumsum(counts)
+        gold_ranks = np.take(_plus_previous(gold_upto) - n, self._gold.group, axis=1)
+        gold_sq = full - ((_minus_previous(gold_upto) ** 3).sum(axis=1) - n if self._gold.tied else repeats)
+        weighted = counts * gold_ranks
+        total = weighted.sum(axis=1)
+        own = np.einsum("ij,ij->i", weighted, counts)
+        out = np.empty((counts.shape[0], self.n_models))
         for j, model in enumerate(self._models):
-            ranks, sq = model.centred_ranks(counts)
-            cross = np.einsum("ij,ij->i", weighted_gold, ranks)
-            out[:, j] = _ratio(cross.astype(np.float64), np.sqrt(gold_sq.astype(np.float64) * sq))
+            if model.tied:
+                upto = model.group_cumsum(counts)
+                cross = np.einsum("ij,ij->i", _minus_previous(model.group_cumsum(weighted)), _plus_previous(upto))
+                sq = full - ((_minus_previous(upto) ** 3).sum(axis=1) - n)
+            else:  # rank term 2 * cumsum - count - n, item by item in the model's order
+                cumulative = np.cumsum(np.take(counts, model.order, axis=1), axis=1)
+                cross = 2 * np.einsum("ij,ij->i", np.take(weighted, model.order, axis=1), cumulative) - own
+                sq = full - repeats
+            # the sums of squares are 3x the squared-rank sums (see class docstring): a factor 3 on top
+            out[:, j] = _ratio(3.0 * (cross - n * total), np.sqrt(gold_sq.astype(np.float64) * sq))
         return out
 
 
@@ -203,7 +224,10 @@ class AveragePrecision(TaskStatistic):
     """Average precision of binary labels, the best over several score functions per model.
 
     ``max_ap`` (pair classification) is the best AP over the five similarity functions; each
-    resample recomputes all of them and takes the maximum again.
+    resample recomputes all of them and takes the maximum again. AP is a sum over positive
+    items of their weight times the precision at the end of their group of tied scores,
+    divided by the positive weight, so only positive items' columns are touched after one
+    cumulative count of all items.
 
     Args:
         labels: int array of shape (n_items,), 1 = positive.
@@ -213,26 +237,40 @@ class AveragePrecision(TaskStatistic):
 
     def __init__(self, labels: np.ndarray, scores: Sequence[np.ndarray]) -> None:
         self.n_items, self.n_models = len(labels), len(scores)
-        self._positive = (np.asarray(labels) == 1).astype(np.int64)
-        orders: dict[tuple[bytes, bytes], _Order] = {}
+        positive = np.asarray(labels) == 1
+        self._orders: dict[tuple[bytes, bytes], tuple[_Order, np.ndarray, np.ndarray]] = {}
         self._choices: list[list[tuple[bytes, bytes]]] = []
         for model_scores in scores:
             keys = []
             for column in np.asarray(model_scores, dtype=np.float64).reshape(self.n_items, -1).T:
                 order = _Order(column, descending=True)
-                orders.setdefault(order.key, order)  # AP depends only on order and ties: compute once
                 keys.append(order.key)
+                if order.key not in self._orders:  # AP depends only on order and ties: once each
+                    at = np.flatnonzero(positive[order.order])  # sorted positions of positives
+                    group = order.group_of_position[at]
+                    last = np.flatnonzero(np.r_[group[1:] != group[:-1], True])
+                    # for each positive, the last positive of its tie group
+                    self._orders[order.key] = (order, at, last[np.searchsorted(last, np.arange(len(at)))])
             self._choices.append(keys)
-        self._orders = orders
 
     def resampled(self, counts: np.ndarray) -> np.ndarray:
-        ap = {key: self._ap(order, counts) for key, order in self._orders.items()}
+        ap = {key: self._ap(counts, *spec) for key, spec in self._orders.items()}
         return np.column_stack([np.max([ap[key] for key in keys], axis=0) for keys in self._choices])
 
-    def _ap(self, order: _Order, counts: np.ndarray) -> np.ndarray:
-        """sklearn ``average_precision_score`` of each expanded resample: float64 (c,)."""
-        seen = order.group_cumsum(counts)
-        hits = order.group_cumsum(counts * self._positive)
-        gain = np.diff(hits, axis=1, prepend=0)
-        precision = _ratio(hits.astype(np.float64), seen.astype(np.float64))
-        return _ratio((gain * precision).sum(axis=1), hits[:, -1].astype(np.float64))
+    @staticmethod
+    def _ap(counts: np.ndarray, order: _Order, at: np.ndarray, group_last: np.ndarray) -> np.ndarray:
+        """sklearn ``average_precision_score`` of each expanded resample: float64 (c,).
+
+        Args:
+            at: sorted positions of the positive items; group_last: for each of them, the index
+                (into ``at``) of the last positive in its tie group.
+        """
+        if len(at) == 0:
+            return np.zeros(counts.shape[0])
+        seen = np.take(np.cumsum(np.take(counts, order.order, axis=1), axis=1), order.ends[order.group_of_position[at]], axis=1)
+        drawn = np.take(counts, order.order[at], axis=1)
+        hits = np.cumsum(drawn, axis=1)
+        if order.tied:
+            hits = np.take(hits, group_last, axis=1)
+        precision_sum = (drawn * hits / np.maximum(seen, 1)).sum(axis=1)
+        return _ratio(precision_sum, hits[:, -1].astype(np.float64))

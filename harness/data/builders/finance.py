@@ -101,7 +101,9 @@ def _load_phrasebank(path: Path, mtime_ns: int) -> tuple[tuple[str, str], ...]:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise DataError(f"{path}: line {number}: invalid JSON ({err.msg})") from None
-        text, label = row.get("text") if isinstance(row, dict) else None, row.get("label_text") if isinstance(row, dict) else None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: line {number}: expected a JSON object")
+        text, label = row.get("text"), row.get("label_text")
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{path}: line {number}: column 'text' must be a non-empty string")
         if not isinstance(label, str) or not label:
@@ -121,7 +123,11 @@ def _load_phrasebank(path: Path, mtime_ns: int) -> tuple[tuple[str, str], ...]:
     return tuple(kept)
 
 
-def _phrasebank(options: dict[str, Any], data_root: Path | None, builder: str, *, split: bool) -> tuple[dict[str, Any], Path, list[str], np.ndarray]:
+def _phrasebank(
+    options: dict[str, Any], data_root: Path | None, builder: str, *, split: bool
+) -> tuple[dict[str, Any], Path, list[str], np.ndarray]:
+    """Validated options (``file``, plus ``test_size`` / ``seed`` if ``split``), the file, its
+    distinct sentences and their labels (str array of shape (n,))."""
     opts = (_split_options if split else _options)(options, builder, {"file": _FILE})
     path = _data_file(opts["file"], "file", data_root)
     pairs = _load_phrasebank(path, path.stat().st_mtime_ns)
@@ -212,6 +218,8 @@ def _load_tatqa(path: Path, mtime_ns: int) -> tuple[Report, ...]:
         where = f"{path}: [{i}]"
         table = _field(item, "table", dict, where)
         table_rows = _field(table, "table", list, f"{where}.table")
+        if not all(isinstance(row, list) for row in table_rows):
+            raise DataError(f"{where}.table: field 'table' must be a list of rows (lists of cells)")
         paragraphs = []
         for j, para in enumerate(_field(item, "paragraphs", list, where)):
             pw = f"{where}.paragraphs[{j}]"
@@ -252,7 +260,10 @@ def _load_tatqa(path: Path, mtime_ns: int) -> tuple[Report, ...]:
     return tuple(reports)
 
 
-def _tatqa(options: dict[str, Any], data_root: Path | None, builder: str, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path, tuple[Report, ...]]:
+def _tatqa(
+    options: dict[str, Any], data_root: Path | None, builder: str, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Path, tuple[Report, ...]]:
+    """Validated options (``file`` and ``extra``: name -> default), the file and its reports."""
     opts = _options(options, builder, {"file": _FILE, **(extra or {})})
     path = _data_file(opts["file"], "file", data_root)
     return opts, path, _load_tatqa(path, path.stat().st_mtime_ns)
@@ -314,7 +325,9 @@ def _evidence_ids(corpus: _Corpus, index: int, question: Question) -> dict[str, 
     return {doc_id: 1 for doc_id in ids}
 
 
-def _queries_and_qrels(reports: tuple[Report, ...], corpus: _Corpus) -> tuple[dict[str, str], dict[str, dict[str, int]], list[int]]:
+def _queries_and_qrels(
+    reports: tuple[Report, ...], corpus: _Corpus
+) -> tuple[dict[str, str], dict[str, dict[str, int]], list[int]]:
     """Unambiguous questions (``q:<uid>``), their evidence, and each one's report index."""
     drop = ambiguous_questions(reports)
     queries, qrels, owner = {}, {}, []
