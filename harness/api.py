@@ -142,26 +142,19 @@ def evaluate(
         use_cache: False keeps vectors only in memory for this call (still shared across its tasks).
     """
     from harness import runner
-    from harness.cache import EmbeddingCache, default_cache_dir
     from harness.models import load_model
 
     specs = resolve_tasks(tasks, suite, task_dirs)
     candidates = model if isinstance(model, (list, tuple)) else [model]
     models = [load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates]
-    cache = EmbeddingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
-    try:
-        summary = runner.run(
-            models,
-            specs,
-            cache=cache,
-            results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
-            data_root=Path(data_dir) if data_dir else None,
-            batch_size=batch_size,
-            overwrite=overwrite,
-            verbose=verbose,
-        )
-    finally:
-        cache.close()
+    ctx = runner.UnitContext(
+        results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
+        data_root=Path(data_dir) if data_dir else None,
+        batch_size=batch_size,
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        use_cache=use_cache,
+    )
+    summary = runner.run(models, specs, ctx, overwrite=overwrite, verbose=verbose)
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)

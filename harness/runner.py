@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,73 +127,123 @@ def score_unit(
     return document, items
 
 
+@dataclass
+class UnitContext:
+    """Everything a unit needs besides its model and task; picklable (for Ray workers).
+
+    The embedding cache is opened lazily in the process that runs the unit: ``cache_dir`` names
+    the persistent cache; ``use_cache=False`` keeps vectors in memory for this process only.
+    """
+
+    results_dir: Path
+    data_root: Path | None = None
+    batch_size: int = 32
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    _cache: EmbeddingCache | None = field(default=None, repr=False, compare=False)
+
+    def cache(self) -> EmbeddingCache:
+        if self._cache is None:
+            from harness.cache import default_cache_dir
+
+            self._cache = EmbeddingCache((self.cache_dir or default_cache_dir()) if self.use_cache else None)
+        return self._cache
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": None}
+
+
+def execute_unit(model: Any, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None) -> UnitOutcome:
+    """Load (unless given), embed, score and store one unit; user errors become outcomes.
+
+    The same function runs in the local executor and on a Ray worker.
+    """
+    name = model.info.name
+    try:
+        data = data if data is not None else load_task_data(spec, ctx.data_root)
+        document, items = score_unit(model, spec, data, batch_size=ctx.batch_size, cache=ctx.cache())
+        stored = read_result(write_result(ctx.results_dir, document, items))
+    except DataUnavailable as err:
+        return UnitOutcome(name, spec.name, "skipped", message=str(err))
+    except HarnessError as err:
+        return UnitOutcome(name, spec.name, "failed", message=str(err))
+    encoded = document["harness"]["encode"]
+    message = (
+        f"{spec.main_score} = {stored.main_score:.5f} ({stored.data.evaluation_time or 0.0:.1f} s; "
+        f"{encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
+    )
+    return UnitOutcome(name, spec.name, "done", stored.main_score, message, stored)
+
+
+def describe(outcome: UnitOutcome) -> str:
+    """One line for a finished unit."""
+    if outcome.status == "skipped":
+        return f"skipped {outcome.task}: {outcome.message}"
+    return f"{outcome.status:<7} {outcome.model} × {outcome.task}: {outcome.message}"
+
+
+def plan(models: Sequence[Any], tasks: Sequence[TaskSpec], results_dir: Path, overwrite: bool) -> tuple[list[tuple[Any, list[TaskSpec]]], list[UnitOutcome]]:
+    """Split the grid into work to do (per model, in order) and units already complete in the store."""
+    todo, resumed = [], []
+    for model in models:
+        pending = []
+        for spec in tasks:
+            existing = None if overwrite else find_result(results_dir, model.info.name, model.info.revision, spec.name)
+            if existing is None:
+                pending.append(spec)
+            else:
+                resumed.append(UnitOutcome(model.info.name, spec.name, "resumed", existing.main_score, "already in the store", existing))
+        todo.append((model, pending))
+    return todo, resumed
+
+
 def run(
     models: Sequence[Any],
     tasks: Sequence[TaskSpec],
+    ctx: UnitContext,
     *,
-    results_dir: Path,
-    data_root: Path | None = None,
-    batch_size: int = 32,
     overwrite: bool = False,
-    cache: EmbeddingCache | None = None,
+    executor: Any = None,
     on_outcome: Callable[[UnitOutcome], None] | None = None,
     verbose: bool = True,
 ) -> RunSummary:
-    """Run every (model, task) unit, models outermost so each model loads once.
+    """Run every (model, task) unit not already complete in the store.
 
     Args:
-        models: loaded models (``harness.models.load_model`` output), each with ``info``.
+        models: models from ``harness.models.load_model``, each with ``info``.
         tasks: task specs.
-        results_dir: the store's root.
+        ctx: results dir, data root, batch size, cache settings.
         overwrite: recompute units that already have a complete result.
-        cache: the embedding cache (None: no cache at all).
+        executor: runs the units (default: ``LocalExecutor``, models outermost, each loaded once).
 
     Returns:
-        A RunSummary; a Ctrl-C stops after the current unit's cleanup and sets ``interrupted``.
+        A RunSummary; a Ctrl-C stops the run (no result is half-written) and sets ``interrupted``.
     """
+    from harness.executors.local import LocalExecutor
+
     say = _say if verbose else (lambda _m: None)
     summary = RunSummary()
-    sweep_temp_files(results_dir)
-    by_name = {spec.name: spec for spec in tasks}
-    load = lru_cache(maxsize=8)(lambda name: load_task_data(by_name[name], data_root))
-    unavailable: dict[str, str] = {}
+    sweep_temp_files(ctx.results_dir)
+    todo, resumed = plan(models, tasks, ctx.results_dir, overwrite)
 
     def record(outcome: UnitOutcome) -> None:
         summary.outcomes.append(outcome)
+        if outcome.status != "resumed":
+            say(describe(outcome))
         if on_outcome:
             on_outcome(outcome)
 
+    for outcome in resumed:
+        record(outcome)
     try:
-        for model in models:
-            name, revision = model.info.name, model.info.revision
-            for spec in tasks:
-                existing = None if overwrite else find_result(results_dir, name, revision, spec.name)
-                if existing is not None:
-                    record(UnitOutcome(name, spec.name, "resumed", existing.main_score, "already in the store", existing))
-                    continue
-                if spec.name in unavailable:
-                    record(UnitOutcome(name, spec.name, "skipped", message=unavailable[spec.name]))
-                    continue
-                try:
-                    data = load(spec.name)
-                    document, items = score_unit(model, spec, data, batch_size=batch_size, cache=cache)
-                    stored = read_result(write_result(results_dir, document, items))
-                except DataUnavailable as err:
-                    unavailable[spec.name] = str(err)
-                    say(f"skipped {spec.name}: {err}")
-                    record(UnitOutcome(name, spec.name, "skipped", message=str(err)))
-                    continue
-                except HarnessError as err:
-                    say(f"failed  {name} × {spec.name}: {err}")
-                    record(UnitOutcome(name, spec.name, "failed", message=str(err)))
-                    continue
-                seconds = stored.data.evaluation_time or 0.0
-                encoded = document["harness"]["encode"]
-                say(
-                    f"done    {name} × {spec.name}: {spec.main_score} = {stored.main_score:.5f} "
-                    f"({seconds:.1f} s; {encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
-                )
-                record(UnitOutcome(name, spec.name, "done", stored.main_score, result=stored))
+        (executor or LocalExecutor()).execute(todo, ctx, record)
     except KeyboardInterrupt:
         summary.interrupted = True
+    finally:
+        ctx.close()
     return summary

@@ -26,6 +26,7 @@ def issparse(x: Any) -> bool:
     module = sys.modules.get("scipy.sparse")
     return module is not None and module.issparse(x)
 
+
 # torch.nn.functional.normalize's default eps: a zero vector stays zero (cosine 0, never NaN).
 _NORM_EPS = 1e-12
 

@@ -16,9 +16,10 @@ mteb's protocol (``abstasks/classification.py``), reproduced exactly:
   Main score: ``accuracy``.
 
 Differences from mteb: none in the numbers. mteb reports ``ap`` = NaN for non-binary tasks; we
-leave ``ap``/``ap_weighted`` out there (not applicable, rather than undefined). mteb's AP needs numeric labels (it
-passes the predicted label values as scores); for string labels we use the class indices
-(sorted label order) instead. Cross-validation tasks (``is_cross_validation``) are not supported.
+leave ``ap``/``ap_weighted`` out there (not applicable, rather than undefined). mteb's AP needs
+numeric labels with 1 among the test labels (it passes the predicted label values as scores,
+``pos_label=1``; other labels raise in sklearn); otherwise we use the class indices (sorted
+label order). Cross-validation tasks (``is_cross_validation``) are not supported.
 
 Items:
     ``correct``: bool (n_experiments, n_test), prediction == gold per run and test item.
@@ -161,5 +162,6 @@ def _average_precision(classes: np.ndarray, gold: np.ndarray, predictions: np.nd
     """mteb's binary AP per run: sklearn AP of the predicted label values, ``pos_label=1``."""
     from sklearn.metrics import average_precision_score
 
-    values = classes if np.issubdtype(classes.dtype, np.number) else np.arange(len(classes))
+    numeric = np.issubdtype(classes.dtype, np.number)
+    values = classes if numeric and 1 in classes[np.unique(gold)] else np.arange(len(classes))
     return np.array([average_precision_score(values[gold], values[p]) for p in predictions])

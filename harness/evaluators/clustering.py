@@ -14,6 +14,12 @@ mteb's protocol (``abstasks/clustering.py``), reproduced exactly:
   missing hierarchy level). Only flat labels (one level) are supported.
 * Metrics: mean and population std over the draws. Main score: ``v_measure``.
 
+Threads: MiniBatchKMeans runs with sklearn's default OpenMP threads, as in mteb. Its inertia
+(which drives early stopping) is a threaded sum, so scores could in principle depend on the core
+count (we saw no difference between 1 and 2 threads). On small machines, waking idle OpenMP
+threads at each mini-batch step can dominate the run time; a caller may wrap ``evaluate`` in
+``threadpoolctl.threadpool_limits(1, "openmp")``.
+
 Non-determinism in mteb: the ``random.Random`` lives on the task object (``AbsTask.rng_state``,
 seeded once in ``__init__``) and is never reset, so a second evaluation with the same task
 object (another split, subset or model) samples different documents. We rebuild the generator

@@ -76,7 +76,7 @@ class Options(BaseModel):
     def _positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if not value or min(value) < 1:
             raise ValueError("k_values must be a non-empty list of positive integers")
-        return value
+        return tuple(sorted(set(value)))
 
 
 def reported_metrics(k_values: tuple[int, ...]) -> tuple[str, ...]:

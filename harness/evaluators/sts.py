@@ -18,7 +18,7 @@ Any metric is ``corr(gold[idx], <scores>[idx])`` on a resample ``idx``.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from harness.data.types import STSData
 from harness.evaluators._metrics import as_floats
@@ -37,6 +37,12 @@ class Options(BaseModel):
 
     min_score: float = 0.0
     max_score: float = 5.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Options:
+        if self.max_score <= self.min_score:
+            raise ValueError("max_score must be greater than min_score")
+        return self
 
 
 METRICS: tuple[str, ...] = (

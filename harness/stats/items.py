@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from harness.stats.resample import AveragePrecision, Correlation, MeanOfItems, TaskStatistic
+from harness.stats.ranked import AveragePrecision, Correlation
+from harness.stats.resample import MeanOfItems, TaskStatistic
 
 Items = Mapping[str, np.ndarray]
 

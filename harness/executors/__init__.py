@@ -1,0 +1,1 @@
+"""Executors run (model, task) units: ``local`` here, ``ray`` on a cluster; both call ``runner.execute_unit``."""
