@@ -100,14 +100,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         build_store(Path(tmp), args.models, np.random.default_rng(0))
+        load = os.getloadavg()[0]  # other processes on the machine inflate the wall time
         began = time.perf_counter()
         results = list(iter_results(Path(tmp)))
-        loaded = time.perf_counter()
+        loaded, cpu = time.perf_counter(), time.process_time()
         tracemalloc.start()
         comparison = compare(results, n_resamples=args.resamples, seed=0)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        done = time.perf_counter()
+        done, cpu = time.perf_counter(), time.process_time() - cpu
     record = {
         "models": args.models,
         "tasks": sum(n for n, _ in MIX.values()),
@@ -117,14 +118,16 @@ def main() -> None:
         "read_store_s": round(loaded - began, 3),
         "compare_s": round(done - loaded, 3),
         "total_s": round(done - began, 3),
+        "compare_cpu_s": round(cpu, 3),
+        "load_average_1min": round(load, 2),
         "peak_traced_mib": round(peak / 2**20, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, python {platform.python_version()}",
         "notes": comparison.notes,
     }
-    print(f"{args.models} models x {record['tasks']} tasks x {args.resamples} resamples: compare {record['compare_s']} s "
-          f"(+ {record['read_store_s']} s reading the store), peak {record['peak_traced_mib']} MiB traced, "
-          f"{record['peak_rss_mib']} MiB RSS")
+    print(f"{args.models} models x {record['tasks']} tasks x {args.resamples} resamples: compare {record['compare_s']} s wall, "
+          f"{record['compare_cpu_s']} s CPU (+ {record['read_store_s']} s reading the store; load {record['load_average_1min']}), "
+          f"peak {record['peak_traced_mib']} MiB traced, {record['peak_rss_mib']} MiB RSS")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(record, indent=2) + "\n")
 

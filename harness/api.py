@@ -127,6 +127,12 @@ def evaluate(
     model_name: str | None = None,
     overwrite: bool = False,
     use_cache: bool = True,
+    sweep: Sequence[str] = (),
+    executor: Any = "local",
+    ray_address: str | None = None,
+    gpus_per_model: float | None = None,
+    cpus_per_unit: float | None = None,
+    shard_size: int | None = None,
     verbose: bool = True,
 ) -> RunResult:
     """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
@@ -140,13 +146,28 @@ def evaluate(
         cache_dir: the embedding cache (default ``HARNESS_CACHE_DIR`` or ``~/.cache/harness``).
         model_name: name recorded for an encoder object.
         use_cache: False keeps vectors only in memory for this call (still shared across its tasks).
+        sweep: ``["dim=64,128", "quantize=none,binary"]``: score every combination of each model,
+            each a model of its own (``<model>@dim=64,quantize=binary``), derived from one encode.
+        executor: ``"local"`` (this process), ``"ray"`` (a Ray cluster; ``pip install -e .[ray]``)
+            or an object with ``execute``. The next four options need ``"ray"``:
+        ray_address: what ``ray.init`` accepts (``auto``, ``HOST:PORT``, ``ray://HOST:10001``);
+            None starts a local Ray instance.
+        gpus_per_model, cpus_per_unit: resources of each model replica (default 0 and 1).
+        shard_size: a corpus with more distinct texts is embedded in shards over the replicas
+            (default 50,000).
     """
     from harness import runner
+    from harness.executors import make_executor
     from harness.models import load_model
 
+    chosen = make_executor(
+        executor, ray_address=ray_address, gpus_per_model=gpus_per_model, cpus_per_unit=cpus_per_unit, shard_size=shard_size, progress=verbose
+    )
     specs = resolve_tasks(tasks, suite, task_dirs)
     candidates = model if isinstance(model, (list, tuple)) else [model]
-    models = [load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates]
+    from harness.variants import expand, parse_sweeps
+
+    models = expand([load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates], parse_sweeps(sweep))
     ctx = runner.UnitContext(
         results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
         data_root=Path(data_dir) if data_dir else None,
@@ -154,7 +175,7 @@ def evaluate(
         cache_dir=Path(cache_dir) if cache_dir else None,
         use_cache=use_cache,
     )
-    summary = runner.run(models, specs, ctx, overwrite=overwrite, verbose=verbose)
+    summary = runner.run(models, specs, ctx, overwrite=overwrite, executor=chosen, verbose=verbose)
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)

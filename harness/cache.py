@@ -5,7 +5,8 @@ hash of its name, revision, every vector-changing setting (max length, pooling, 
 truncation dim, ...) and, for local files, their sizes and modification times. Two models, or
 one model with two settings, can therefore never share a vector (mteb's cache key lacks the model
 name: mteb #2715-style bugs are impossible by construction). Models without a stable identity
-(an object under training, a lexical model fitted per task) are not cached.
+(a lexical model fitted per task, an object under training) are not cached; a user's encoder
+object without a revision is cached in memory for the current run only (``"persist": False``).
 
 SQLite gives atomic transactions across processes: a process killed mid-write leaves no partial
 entry, and two processes filling the same cache wait on each other (busy timeout) instead of
@@ -39,13 +40,14 @@ def default_cache_dir() -> Path:
     return base / "harness"
 
 
-def model_identity(model: Any) -> str | None:
-    """Hex digest identifying everything about ``model`` that changes its vectors, or None."""
+def model_identity(model: Any) -> tuple[str, bool] | None:
+    """(hex digest of everything about ``model`` that changes its vectors, may persist), or None."""
     identity = getattr(model, "cache_identity", None)
     described = identity() if callable(identity) else None
     if described is None:
         return None
-    return hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+    return digest, bool(described.get("persist", True))
 
 
 def text_keys(identity: str, role: str | None, prompt: str, texts: Sequence[str]) -> list[bytes]:
@@ -87,10 +89,13 @@ class EmbeddingCache:
                 found[key] = np.frombuffer(data, dtype=np.float32)
         return found
 
-    def put_many(self, identity: str, description: dict[str, Any], keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        """Store rows of ``vectors`` (shape (len(keys), dim)) under ``keys``, in one transaction."""
+    def put_many(
+        self, identity: str, description: dict[str, Any], keys: Sequence[bytes], vectors: np.ndarray, *, persist: bool = True
+    ) -> None:
+        """Store rows of ``vectors`` (shape (len(keys), dim)) under ``keys``, in one transaction
+        (in memory only, for this process, when ``persist`` is False or the cache has no folder)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if self._db is None:
+        if self._db is None or not persist:
             self._memory.update(zip(keys, vectors))
             return
         rows = [(k, identity, v.tobytes()) for k, v in zip(keys, vectors)]

@@ -42,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="recompute results that already exist")
     run.add_argument("--cache-dir", help="embedding cache (default: $HARNESS_CACHE_DIR or ~/.cache/harness)")
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    run.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2",
+                     help="score variants of each model: dim=64,128 | quantize=none,float16,int8,uint8,binary,ubinary (repeatable)")
     run.add_argument("--no-report", action="store_true", help="do not render the report after the run")
+    run.add_argument("--executor", choices=["local", "ray"], default="local", help="run units here (default) or on a Ray cluster (pip install -e .[ray])")
+    run.add_argument("--ray-address", metavar="ADDRESS", help="with --executor ray: auto, HOST:PORT or ray://HOST:10001 (default: start a local Ray instance)")
+    run.add_argument("--gpus-per-model", type=float, metavar="N", help="with --executor ray: GPUs per model replica (default 0)")
+    run.add_argument("--cpus-per-unit", type=float, metavar="N", help="with --executor ray: CPUs per model replica (default 1)")
+    run.add_argument("--shard-size", type=int, metavar="N", help="with --executor ray: embed a corpus of more texts in shards over the replicas (default 50000)")
 
     listing = sub.add_parser("list", help="list tasks, models or suites")
     listing.add_argument("what", choices=["tasks", "models", "suites"])
@@ -109,6 +116,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
+        sweep=args.sweep,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        gpus_per_model=args.gpus_per_model,
+        cpus_per_unit=args.cpus_per_unit,
+        shard_size=args.shard_size,
     )
     summary = run.summary
     print(f"run: {summary.line()}", file=sys.stderr)

@@ -132,20 +132,21 @@ def _encode_role(
     model: Any, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
 ) -> Any:
     """Vectors of distinct ``texts`` for one role: cache hits, then the misses through the model."""
-    identity = model_identity(model) if cache is not None and texts else None
-    if identity is None:
+    described = model_identity(model) if cache is not None and texts else None
+    if described is None:
         vectors, seconds = encode_unique(model, texts, role=role, task=task, batch_size=batch_size, label=label)
         stats.seconds += seconds
         stats.encoded += len(texts)
         return vectors
     assert cache is not None
+    identity, persist = described
     keys = text_keys(identity, role, _role_prompt(model, role, task), texts)
     hits = cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in hits]
     description = {"name": model.info.name, "revision": model.info.revision}
 
     def store(positions: np.ndarray, vectors: Any) -> None:
-        cache.put_many(identity, description, [keys[missing[p]] for p in positions], vectors)
+        cache.put_many(identity, description, [keys[missing[p]] for p in positions], vectors, persist=persist)
 
     if missing:
         fresh, seconds = encode_unique(
@@ -156,6 +157,16 @@ def _encode_role(
     stats.encoded += len(missing)
     stats.cached += len(texts) - len(missing)
     return _check_batch(np.stack([hits[k] for k in keys]), len(texts), model.info.name, task, None)
+
+
+def _derive_variant(variant: Any, by_role: dict[Role, Any], task: TaskSpec) -> dict[Role, Any]:
+    """Apply a sweep variant (truncation, quantisation) to the base model's full vectors."""
+    from harness.variants import calibration_rows
+
+    if any(_is_sparse(v) for v in by_role.values()):
+        raise ModelError(f"task {task.name}: --sweep needs dense vectors; lexical models have no dims to truncate or quantise")
+    calibration = calibration_rows(by_role)
+    return {role: variant.apply(vectors, calibration) for role, vectors in by_role.items()}
 
 
 def encode_groups(
@@ -176,6 +187,8 @@ def encode_groups(
         (group name -> vectors of shape (len(group.texts), dim), statistics).
     """
     stats = EncodeStats(texts=sum(len(g.texts) for g in groups.values()))
+    variant = getattr(model, "variant", None)
+    model = getattr(model, "base", model) if variant is not None else model
     roles: dict[Role, dict[str, int]] = {}
     for group in groups.values():
         index = roles.setdefault(group.role, {})
@@ -192,6 +205,8 @@ def encode_groups(
         )
         stats.by_role[str(role)] = len(unique)
     stats.unique_texts = sum(len(index) for index in roles.values())
+    if variant is not None:
+        by_role = _derive_variant(variant, by_role, task)
     dims = {v.shape[1] for v in by_role.values()}
     if len(dims) > 1:
         raise ModelError(f"task {task.name}: query and document vectors have different dimensions {sorted(dims)}")

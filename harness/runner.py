@@ -94,6 +94,8 @@ def score_unit(
     metrics, undefined = defined_metrics(output.metrics, spec.main_score)
     scores = {**metrics, "main_score": metrics[spec.main_score]}
     scores.update(hf_subset=spec.data.hf_subset or "default", languages=list(spec.languages))
+    if callable(getattr(model, "describe", None)):  # a sweep variant: its dim and bytes per vector
+        model.describe(next(iter(embeddings.values())).shape[1])
     info = model.info.to_dict()
     info["throughput_texts_per_s"] = stats.texts_per_second
     document = {

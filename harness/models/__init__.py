@@ -23,12 +23,12 @@ class ObjectEncoder:
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         self._keywords = None if accepts_any else set(params)
 
-    def cache_identity(self) -> dict[str, Any] | None:
-        """Only an object given an explicit revision is cached: its code may change between runs."""
-        if not self.cacheable:
-            return None
+    def cache_identity(self) -> dict[str, Any]:
+        """Persisted only for an object given an explicit revision (its code may change between
+        runs); otherwise kept in memory for this run, keyed on this very object."""
         info = self.info
-        return {"object": f"{type(self.obj).__module__}.{type(self.obj).__qualname__}", "name": info.name, "revision": info.revision}
+        identity = {"object": f"{type(self.obj).__module__}.{type(self.obj).__qualname__}", "name": info.name, "revision": info.revision}
+        return identity if self.cacheable else {**identity, "instance": id(self.obj), "persist": False}
 
     def encode(self, texts: list[str], *, role: Role, task: Any, batch_size: int, **_: Any) -> Any:
         kwargs = {"role": role, "task": task, "batch_size": batch_size}

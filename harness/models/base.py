@@ -50,8 +50,15 @@ class ModelInfo:
         return asdict(self)
 
 
+NUM_THREADS_ENV = "HARNESS_NUM_THREADS"
+
+
 def cpu_threads() -> int:
-    """Threads for intra-op parallelism: every core this process may use."""
+    """Threads for intra-op parallelism: ``$HARNESS_NUM_THREADS`` if set (a Ray replica sets it to
+    its CPU share), else every core this process may use."""
+    requested = os.environ.get(NUM_THREADS_ENV, "").strip()
+    if requested.isdigit() and int(requested) > 0:
+        return int(requested)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -88,11 +88,12 @@ def posthoc(matrix: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """Pairwise tests over tasks: Nemenyi, and Wilcoxon signed-rank with Holm (Benavoli 2016).
 
     Nemenyi's p-value is ``studentized_range.sf(sqrt(2) * |Ra - Rb| / sqrt(k (k+1) / (6N)), k,
-    inf)`` on mean ranks, as scikit-posthocs' ``posthoc_nemenyi_friedman``; it is computed
-    here with scipy because importing scikit-posthocs loads pyplot and seaborn, and this
-    function must stay plot-free (the tests check the two agree). Wilcoxon compares the two
-    models' scores task by task (scipy, zero differences dropped; p = 1 when all are zero);
-    Holm adjusts over all pairs. Benavoli et al. recommend Wilcoxon + Holm over Nemenyi, whose
+    inf)`` on mean ranks, as scikit-posthocs' ``posthoc_nemenyi_friedman``; it and the
+    Wilcoxon tests are computed here with scipy rather than scikit-posthocs
+    (``posthoc_nemenyi_friedman``, ``posthoc_wilcoxon``) because importing scikit-posthocs
+    loads pyplot and seaborn and this must stay plot-free (the tests check Nemenyi against
+    it). Wilcoxon compares the two models' scores task by task (zero differences dropped;
+    p = 1 when all are zero); Holm adjusts over all pairs. Benavoli et al. recommend Wilcoxon + Holm over Nemenyi, whose
     outcome for a pair depends on the other models compared.
 
     Returns:

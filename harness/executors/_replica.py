@@ -1,0 +1,205 @@
+"""The worker side of the Ray executor: one ``Replica`` actor holds one model and runs its units.
+
+Nothing here imports Ray at module level; ``harness.executors.ray`` wraps ``Replica`` with
+``ray.remote`` on the driver. Every text still reaches the model through ``harness.encode``:
+
+* ``run_unit`` calls ``runner.execute_unit`` (the local executor's unit function);
+* ``encode_shard`` embeds a slice of a unit's distinct texts with ``encode_groups`` (which writes
+  them into this replica's embedding cache) and returns the vectors;
+* before the sharded unit itself runs, ``_seed`` passes the gathered shard vectors through
+  ``encode_groups`` once more, with a ``ShardReplay`` standing in for the model: the encode path
+  computes the cache keys, finds what this replica's cache lacks, and stores the shard vectors
+  under those keys. ``execute_unit`` then finds every sharded text in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.cache import model_identity
+from harness.data import load_task_data
+from harness.errors import DataUnavailable, HarnessError
+from harness.evaluators import get_evaluator
+from harness.evaluators.base import Role, TextGroup
+from harness.models.base import NUM_THREADS_ENV
+from harness.runner import UnitContext, UnitOutcome, execute_unit
+from harness.specs import TaskSpec
+
+Shard = tuple[Role, int, int, list[Any]]  # (role, start, stop, [ObjectRef of the vectors]) over a role's distinct texts
+
+
+def node_label() -> str:
+    """``IP/node-id-prefix``: the IP alone does not tell apart two nodes on one machine."""
+    import ray
+
+    return f"{ray.util.get_node_ip_address()}/{ray.get_runtime_context().get_node_id()[:8]}"
+
+
+def encoder_of(model: Any) -> Any:
+    """The model the encode path calls for ``model``: a sweep variant's base (variants are derived
+    from the base's full vectors of the whole unit, after the shards are gathered)."""
+    return getattr(model, "base", model) if getattr(model, "variant", None) is not None else model
+
+
+def shardable(model: Any) -> bool:
+    """Only cached models without per-task fitting: their vectors do not depend on the other texts."""
+    return model_identity(model) is not None and not callable(getattr(model, "fit", None))
+
+
+def distinct_texts(spec: TaskSpec, data: Any) -> dict[Role, list[str]]:
+    """A unit's distinct texts per role, in the encode path's first-seen order."""
+    groups = get_evaluator(spec.type).text_groups(data, spec.evaluator_options())
+    roles: dict[Role, dict[str, None]] = {}
+    for group in groups.values():
+        roles.setdefault(group.role, {}).update(dict.fromkeys(group.texts))
+    return {role: list(index) for role, index in roles.items()}
+
+
+class ShardReplay:
+    """Answers ``encode`` with vectors gathered from shards: the encode path fills the cache with them.
+
+    Vectors are fetched from the object store only for the shards whose texts this replica's
+    cache lacks (none, when the shards ran on nodes sharing its cache).
+    """
+
+    def __init__(self, model: Any, texts: dict[Role, list[str]], shards: Sequence[Shard]) -> None:
+        self.info = model.info
+        self._model = model
+        self._shards = list(shards)
+        self._vectors: dict[int, np.ndarray] = {}
+        self._where: dict[Role, dict[str, tuple[int, int]]] = {}
+        for index, (role, start, stop, _) in enumerate(self._shards):
+            where = self._where.setdefault(role, {})
+            for row, text in enumerate(texts[role][start:stop]):
+                where[text] = (index, row)
+
+    def cache_identity(self) -> dict[str, Any] | None:
+        return self._model.cache_identity()
+
+    def prompt_for(self, role: Role, task: TaskSpec) -> str:
+        from harness.encode import _role_prompt  # the same prompt, hence the same cache keys
+
+        return _role_prompt(self._model, role, task)
+
+    def encode(self, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, **_: Any) -> np.ndarray:
+        import ray
+
+        rows = [self._where[role][t] for t in texts]
+        for index in {i for i, _ in rows} - set(self._vectors):
+            self._vectors[index] = ray.get(self._shards[index][3][0])
+        return np.stack([self._vectors[i][r] for i, r in rows])
+
+
+class Replica:
+    """One model replica: loads its model once (lazily, on the first text) and runs units of it.
+
+    Args:
+        model: the model object from ``harness.models.load_model`` (not yet loaded).
+        ctx: the run's UnitContext, with absolute paths.
+        threads: intra-op threads for the model (its CPU share), unless the worker's environment sets them.
+        marker: a file the driver created in the results folder: if this node cannot see it, the
+            results folder is not shared and every method answers ``unshared``.
+    """
+
+    def __init__(self, model: Any, ctx: UnitContext, threads: int, marker: str) -> None:
+        os.environ.setdefault(NUM_THREADS_ENV, str(threads))
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        self.model = model
+        self.ctx = ctx
+        self.marker = Path(marker)
+        self.node = node_label()
+        self._data: OrderedDict[str, tuple[Any, dict[Role, list[str]] | None]] = OrderedDict()
+
+    def _unshared(self) -> dict[str, Any] | None:
+        if self.marker.exists():
+            return None
+        return {
+            "kind": "unshared",
+            "node": self.node,
+            "message": f"node {self.node} does not see the results folder {self.ctx.results_dir}: "
+            "--results must be on a file system every node shares",
+        }
+
+    def _load(self, spec: TaskSpec) -> Any:
+        """Task data, kept for the unit's other calls on this replica (small LRU)."""
+        if spec.name not in self._data:
+            self._data[spec.name] = (load_task_data(spec, self.ctx.data_root), None)
+            while len(self._data) > 4:
+                self._data.popitem(last=False)
+        self._data.move_to_end(spec.name)
+        return self._data[spec.name][0]
+
+    def _texts(self, spec: TaskSpec) -> dict[Role, list[str]]:
+        data, texts = self._data[spec.name]
+        if texts is None:
+            texts = distinct_texts(spec, data)
+            self._data[spec.name] = (data, texts)
+        return texts
+
+    def _outcome(self, spec: TaskSpec, err: HarnessError, *, data_problem: bool) -> dict[str, Any]:
+        status = "skipped" if isinstance(err, DataUnavailable) else "failed"
+        outcome = UnitOutcome(self.model.info.name, spec.name, status, message=str(err))  # type: ignore[arg-type]
+        return {"kind": "outcome", "outcome": outcome, "data_problem": data_problem, "node": self.node}
+
+    def run_unit(self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None) -> dict[str, Any]:
+        """Run one unit; or, when a role has more than ``shard_size`` distinct texts, say how many.
+
+        Returns:
+            ``{"kind": "outcome", "outcome": UnitOutcome, "data_problem": bool, "node": str}``, or
+            ``{"kind": "shard", "sizes": {role: distinct texts}}`` (nothing was encoded), or
+            ``{"kind": "unshared", "message": str}``.
+        """
+        problem = self._unshared()
+        if problem:
+            return problem
+        try:
+            data = self._load(spec)
+        except HarnessError as err:
+            return self._outcome(spec, err, data_problem=True)
+        try:
+            if shards:
+                self._seed(spec, shards)
+            elif shard_size is not None and shardable(encoder_of(self.model)):
+                sizes = {role: len(texts) for role, texts in self._texts(spec).items()}
+                if max(sizes.values(), default=0) > shard_size:
+                    return {"kind": "shard", "sizes": sizes, "node": self.node}
+        except HarnessError as err:
+            return self._outcome(spec, err, data_problem=False)
+        return {"kind": "outcome", "outcome": execute_unit(self.model, spec, self.ctx, data), "data_problem": False, "node": self.node}
+
+    def encode_shard(self, spec: TaskSpec, role: Role, start: int, stop: int) -> tuple[dict[str, Any], np.ndarray | None]:
+        """Embed distinct texts ``start:stop`` of ``role`` through the encode path (and the cache).
+
+        Returns:
+            (status: ``{"kind": "shard_done", ...}`` or an outcome/unshared answer, vectors of shape
+            (stop - start, dim) or None).
+        """
+        from harness.encode import encode_groups
+
+        problem = self._unshared()
+        if problem:
+            return problem, None
+        try:
+            self._load(spec)
+            texts = self._texts(spec)[role][start:stop]
+            label = f"{self.model.info.name} · {spec.name} [{start}:{stop}]"
+            vectors, stats = encode_groups(
+                encoder_of(self.model), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label, cache=self.ctx.cache()
+            )
+        except HarnessError as err:
+            return self._outcome(spec, err, data_problem=False), None
+        return {"kind": "shard_done", "node": self.node, "encoded": stats.encoded, "seconds": stats.seconds}, vectors["shard"]
+
+    def _seed(self, spec: TaskSpec, shards: Sequence[Shard]) -> None:
+        from harness.encode import encode_groups
+
+        texts = self._texts(spec)
+        replay = ShardReplay(encoder_of(self.model), texts, shards)
+        groups = {f"{role}": TextGroup(texts[role], role) for role in {s[0] for s in shards}}
+        encode_groups(replay, groups, task=spec, batch_size=max(self.ctx.batch_size, 1024), label=f"{spec.name} (gather)", cache=self.ctx.cache())

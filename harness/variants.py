@@ -1,0 +1,137 @@
+"""Size/quality variants of a model: Matryoshka truncation, quantisation, intermediate layers.
+
+A variant is derived from the base model's full-precision vectors, which the encode path takes
+from the embedding cache: a sweep over dims and precisions costs one encode of each text. Each
+variant is a model of its own in the store, named ``<base>@dim=128,quantize=binary`` (keys in the
+fixed order ``layer, dim, quantize``), with its bytes per vector recorded.
+
+Quantised vectors are scored as float arrays so that every evaluator works unchanged:
+
+* ``float16``: rounded to float16 and back.
+* ``int8`` / ``uint8``: ``sentence_transformers.quantization.quantize_embeddings`` with ranges
+  calibrated on the task's documents (all texts for symmetric tasks); cosine on the integer codes.
+* ``binary`` / ``ubinary``: the sign bit per dimension, as ``quantize_embeddings`` packs it, unpacked
+  to ±1. For ±1 vectors, ``dot = dim - 2 * hamming``, so cosine/dot rankings equal Hamming-distance
+  rankings exactly (float rescoring of binary retrieval is not implemented).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.models.base import ModelInfo
+
+Quantize = Literal["none", "float16", "int8", "uint8", "binary", "ubinary"]
+QUANTIZE_VALUES: tuple[str, ...] = Quantize.__args__  # type: ignore[attr-defined]
+SWEEP_KEYS = ("layer", "dim", "quantize")
+BITS = {"none": 32, "float16": 16, "int8": 8, "uint8": 8, "binary": 1, "ubinary": 1}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How to derive a variant from full vectors; all None/"none" = the model itself."""
+
+    layer: int | None = None
+    dim: int | None = None
+    quantize: Quantize = "none"
+
+    @property
+    def suffix(self) -> str:
+        parts = [f"{k}={getattr(self, k)}" for k in SWEEP_KEYS if getattr(self, k) not in (None, "none")]
+        return "@" + ",".join(parts) if parts else ""
+
+    def bytes_per_vector(self, dim: int) -> float:
+        """Storage of one vector of ``dim`` dimensions at this precision."""
+        return dim * BITS[self.quantize] / 8
+
+    def apply(self, vectors: np.ndarray, calibration: np.ndarray) -> np.ndarray:
+        """Truncate (and re-normalise), then quantise; shape (n, dim) float32."""
+        if self.dim is not None:
+            if self.dim > vectors.shape[1]:
+                raise HarnessError(f"--sweep dim={self.dim}: the model's vectors have only {vectors.shape[1]} dimensions")
+            vectors, calibration = _truncate(vectors, self.dim), _truncate(calibration, self.dim)
+        if self.quantize == "none":
+            return vectors
+        if self.quantize == "float16":
+            return vectors.astype(np.float16).astype(np.float32)
+        try:
+            from sentence_transformers.util.quantization import quantize_embeddings
+        except ImportError:  # sentence-transformers < 6
+            from sentence_transformers.quantization import quantize_embeddings
+
+        if self.quantize in ("int8", "uint8"):
+            return quantize_embeddings(vectors, self.quantize, calibration_embeddings=calibration).astype(np.float32)
+        packed = quantize_embeddings(vectors, self.quantize)
+        bits = np.unpackbits(packed.view(np.uint8), axis=1)[:, : vectors.shape[1]]
+        return (2.0 * bits - 1.0).astype(np.float32)
+
+
+def _truncate(vectors: np.ndarray, dim: int) -> np.ndarray:
+    cut = vectors[:, :dim]
+    norms = np.linalg.norm(cut, axis=1, keepdims=True)
+    return cut / np.where(norms == 0, 1, norms)
+
+
+def parse_sweeps(sweeps: Iterable[str]) -> list[Variant]:
+    """``["dim=64,128", "quantize=none,binary"]`` -> every combination, in a fixed order."""
+    axes: dict[str, list[Any]] = {}
+    for sweep in sweeps:
+        key, sep, values = sweep.partition("=")
+        key = key.strip()
+        if not sep or key not in SWEEP_KEYS or not values.strip():
+            raise HarnessError(f"--sweep {sweep!r}: expected KEY=V1,V2 with KEY one of {', '.join(SWEEP_KEYS)}")
+        parsed = []
+        for raw in (v.strip() for v in values.split(",")):
+            if key == "quantize":
+                if raw not in QUANTIZE_VALUES:
+                    raise HarnessError(f"--sweep quantize={raw!r}: one of {', '.join(QUANTIZE_VALUES)}")
+                parsed.append(raw)
+            elif raw.isdigit() and int(raw) > 0:
+                parsed.append(int(raw))
+            else:
+                raise HarnessError(f"--sweep {key}={raw!r}: must be a positive integer")
+        axes[key] = parsed
+    keys = [k for k in SWEEP_KEYS if k in axes]
+    return [Variant(**dict(zip(keys, combo))) for combo in itertools.product(*(axes[k] for k in keys))]
+
+
+class VariantModel:
+    """A variant of ``base`` that the encode path derives from the base's (cached) vectors.
+
+    ``layers`` lists every layer the sweep asks for, so one forward pass of the base can fill the
+    cache for all of them.
+    """
+
+    def __init__(self, base: Any, variant: Variant, layers: tuple[int, ...] = ()) -> None:
+        self.base = base
+        self.variant = variant
+        self.layers = layers
+        info = base.info
+        self.info = replace(info, name=info.name + variant.suffix, settings={**info.settings, "variant": variant.suffix})
+
+    def describe(self, dim: int) -> ModelInfo:
+        """Record the variant's dimension (as scored) and bytes per vector."""
+        self.info.embedding_dim = dim
+        self.info.settings["bytes_per_vector"] = self.variant.bytes_per_vector(dim)
+        return self.info
+
+
+def expand(models: list[Any], variants: list[Variant]) -> list[Any]:
+    """Every (model, variant) as a model; no sweep -> the models themselves."""
+    if not variants:
+        return models
+    layers = tuple(sorted({v.layer for v in variants if v.layer is not None}))
+    return [VariantModel(model, variant, layers) for model in models for variant in variants]
+
+
+def calibration_rows(by_role: Mapping[Any, np.ndarray]) -> np.ndarray:
+    """The task's documents (all texts for symmetric tasks), for int8/uint8 ranges."""
+    if "document" in by_role:
+        return by_role["document"]
+    return np.concatenate(list(by_role.values()), axis=0)

@@ -1,0 +1,78 @@
+"""Sweeps: truncation, quantisation against the library routine, one encode per text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import harness
+from harness.errors import HarnessError
+from harness.variants import Variant, parse_sweeps
+
+RNG = np.random.default_rng(0)
+VECTORS = RNG.standard_normal((6, 16)).astype(np.float32)
+
+
+def quantize_embeddings(*args, **kwargs):
+    from sentence_transformers.util.quantization import quantize_embeddings as reference
+
+    return reference(*args, **kwargs)
+
+
+def test_truncation_renormalises_by_hand() -> None:
+    out = Variant(dim=2).apply(np.array([[3.0, 4.0, 12.0]], dtype=np.float32), np.zeros((1, 3), np.float32))
+    np.testing.assert_allclose(out, [[0.6, 0.8]])
+
+
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_integer_quantisation_is_the_library_routine_calibrated_on_documents(precision: str) -> None:
+    calibration = RNG.standard_normal((50, 16)).astype(np.float32)
+    ours = Variant(quantize=precision).apply(VECTORS, calibration)
+    expected = quantize_embeddings(VECTORS, precision, calibration_embeddings=calibration).astype(np.float32)
+    np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("precision", ["binary", "ubinary"])
+def test_binary_unpacks_the_library_bits_and_preserves_hamming_order(precision: str) -> None:
+    ours = Variant(quantize=precision).apply(VECTORS, VECTORS)
+    bits = np.unpackbits(quantize_embeddings(VECTORS, precision).view(np.uint8), axis=1)
+    np.testing.assert_array_equal(ours, 2.0 * bits - 1)
+    hamming = (bits[:, None, :] != bits[None, :, :]).sum(-1)
+    np.testing.assert_array_equal(ours @ ours.T, 16 - 2 * hamming)
+
+
+def test_float16_and_bytes_per_vector() -> None:
+    np.testing.assert_array_equal(Variant(quantize="float16").apply(VECTORS, VECTORS), VECTORS.astype(np.float16).astype(np.float32))
+    assert Variant(quantize="binary").bytes_per_vector(384) == 48
+    assert Variant(quantize="none").bytes_per_vector(128) == 512
+
+
+def test_sweep_parsing_and_names() -> None:
+    variants = parse_sweeps(["quantize=none,binary", "dim=64,128"])
+    assert [v.suffix for v in variants] == ["@dim=64", "@dim=64,quantize=binary", "@dim=128", "@dim=128,quantize=binary"]
+    for bad in ["dim=0", "colour=red", "quantize=int4", "dim"]:
+        with pytest.raises(HarnessError, match="--sweep"):
+            parse_sweeps([bad])
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts, *, role=None, task=None, batch_size=32):
+        self.encoded.extend(texts)
+        return np.stack([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(32) for t in texts]).astype(np.float32)
+
+
+def test_a_3x3_sweep_encodes_each_text_once(tmp_path: Path) -> None:
+    model = Counting()
+    run = harness.evaluate(model, ["WordSim353"], model_name="me/counting", results_dir=tmp_path, use_cache=False,
+                           sweep=["dim=8,16,32", "quantize=none,int8,binary"], verbose=False)
+    frame = run.to_pandas()
+    assert len(frame) == 9 and frame["model"].str.startswith("me/counting@dim=").all()
+    assert len(model.encoded) == len(set(model.encoded)) == 437
+    stored = {r.model_name: r.data.harness.model for r in run.results}
+    assert stored["me/counting@dim=8,quantize=binary"]["settings"]["bytes_per_vector"] == 1
+    assert stored["me/counting@dim=32"]["embedding_dim"] == 32
