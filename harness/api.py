@@ -65,13 +65,24 @@ def get_tasks(
     type: str | None = None,  # noqa: A002 - mirrors the spec field
     domain: str | None = None,
     task_dirs: Sequence[str | Path] = (),
+    source: str = "specs",
 ) -> TaskList:
-    """Task specs from the built-in ``tasks/`` folder and ``task_dirs``, filtered."""
-    return TaskList(select_tasks(discover_specs(task_dirs), names, suite=suite, task_type=type, domain=domain))
+    """Task specs, filtered: from the built-in ``tasks/`` folder and ``task_dirs`` (``source="specs"``),
+    or every supported task of the installed mteb (``source="mteb"``, see ``harness.bridges.mteb_tasks``).
+    """
+    if source == "mteb":
+        from harness.bridges.mteb_tasks import mteb_specs
+
+        specs = {spec.name: spec for spec in mteb_specs()}
+    elif source == "specs":
+        specs = discover_specs(task_dirs)
+    else:
+        raise SpecError(f"--source: must be 'specs' or 'mteb', not {source!r}")
+    return TaskList(select_tasks(specs, names, suite=suite, task_type=type, domain=domain))
 
 
 def resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]) -> list[TaskSpec]:
-    """Names, spec paths and TaskSpec objects -> specs (default: the default suite)."""
+    """Names, ``mteb:NAME``, spec paths and TaskSpec objects -> specs (default: the default suite)."""
     if tasks is None:
         return list(get_tasks(suite=suite or DEFAULT_SUITE, task_dirs=task_dirs))
     if isinstance(tasks, (str, TaskSpec, Path)):
@@ -83,6 +94,10 @@ def resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]
             resolved.append(task)
         elif isinstance(task, Path) or str(task).endswith((".yaml", ".yml")):
             resolved.append(load_spec(task))
+        elif str(task).startswith("mteb:"):
+            from harness.bridges.mteb_tasks import PREFIX, mteb_spec
+
+            resolved.append(mteb_spec(str(task).removeprefix(PREFIX)))
         else:
             registry = registry if registry is not None else discover_specs(task_dirs)
             resolved.extend(select_tasks(registry, [str(task)]))

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import long_documents
 from harness.cache import EmbeddingCache, model_identity, text_keys
 from harness.errors import ModelError
 from harness.evaluators.base import Role, TextGroup
@@ -33,6 +34,7 @@ class EncodeStats:
     encoded: int = 0
     seconds: float = 0.0
     by_role: dict[str, int] = field(default_factory=dict)
+    long_documents: dict[str, int] = field(default_factory=dict)
 
     @property
     def texts_per_second(self) -> float | None:
@@ -200,9 +202,17 @@ def encode_groups(
     by_role: dict[Role, Any] = {}
     for role, index in roles.items():
         unique = list(index)
-        by_role[role] = _encode_role(
-            model, unique, role=role, task=task, batch_size=batch_size, label=label or task.name, cache=cache, stats=stats
-        )
+
+        def embed(texts: list[str], role: Role = role) -> Any:
+            return _encode_role(model, texts, role=role, task=task, batch_size=batch_size, label=label or task.name, cache=cache, stats=stats)
+
+        if task.long_documents is not None and callable(getattr(model, "token_spans", None)):
+            model.load()
+            by_role[role], counts = long_documents.apply(unique, task.long_documents, model.token_spans, model.info.max_tokens, embed)
+            for key, value in counts.items():
+                stats.long_documents[key] = stats.long_documents.get(key, 0) + value
+        else:
+            by_role[role] = embed(unique)
         stats.by_role[str(role)] = len(unique)
     stats.unique_texts = sum(len(index) for index in roles.values())
     if variant is not None:

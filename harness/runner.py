@@ -19,7 +19,8 @@ from typing import Any, Literal
 from harness import __version__
 from harness.cache import EmbeddingCache
 from harness.data import load_task_data
-from harness.data.types import TaskData
+from harness.breakdown import by_length
+from harness.data.types import RetrievalData, TaskData
 from harness.encode import encode_groups
 from harness.errors import DataUnavailable, HarnessError
 from harness.evaluators import get_evaluator
@@ -119,12 +120,15 @@ def score_unit(
                 "encoded": stats.encoded,
                 "seconds": stats.seconds,
                 "batch_size": batch_size,
+                "long_documents": stats.long_documents or None,
             },
             "undefined_metrics": undefined,
             "items_file": None,
             "items_sha256": None,
         },
     }
+    if isinstance(data, RetrievalData):
+        document["harness"]["breakdown_by_length"] = by_length(data, output.items, spec.main_score)
     items = {f"{split}.{key}": value for key, value in output.items.items()}
     return document, items
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import SpecError
+from harness.long_documents import LongDocuments
 
 TaskType = Literal[
     "retrieval",
@@ -110,6 +111,7 @@ class TaskSpec(_Strict):
     citation: str | None = None
     prompts: Prompts = Field(default_factory=Prompts)
     options: dict[str, Any] = Field(default_factory=dict)
+    long_documents: LongDocuments | None = None
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("suite", "languages", mode="before")

@@ -78,12 +78,15 @@ class RetrievalData:
         queries: query id -> query text.
         qrels: query id -> {doc id: graded relevance (int, > 0 relevant)}.
         candidates: for reranking only, query id -> the doc ids to rank; None for full retrieval.
+        query_groups: optional query id -> group label (e.g. the designed document length) for
+            the per-group breakdown of the main score; None = bucket by relevant-document length.
     """
 
     corpus: dict[str, str]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     candidates: dict[str, list[str]] | None = None
+    query_groups: dict[str, str] | None = None
 
 
 @dataclass

@@ -50,6 +50,7 @@ class OnnxAdapter(Adapter):
         self.max_length = max_length
         self._session: Any = None
         self._tokenizer: Any = None
+        self._counter: Any = None
         self.info = ModelInfo(
             name=name or self.model_path.stem,
             revision=revision,
@@ -80,6 +81,17 @@ class OnnxAdapter(Adapter):
         self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.enable_padding()
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Character span of every content token of each text (no truncation, no special tokens)."""
+        self.load()
+        if self._counter is None:
+            from tokenizers import Tokenizer
+
+            self._counter = Tokenizer.from_file(str(self.tokenizer_path))
+            self._counter.no_truncation()
+            self._counter.no_padding()
+        return [list(e.offsets) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
     def _embed(self, texts: list[str], role: Role) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)

@@ -99,6 +99,12 @@ class SentenceTransformerAdapter(Adapter):
             self._model.max_seq_length = self.max_length
         self._describe()
 
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Character span of every content token of each text (no truncation, no special tokens)."""
+        self.load()
+        encoded = self._model.tokenizer(texts, add_special_tokens=False, truncation=False, return_offsets_mapping=True, verbose=False)
+        return [[tuple(span) for span in spans] for spans in encoded["offset_mapping"]]
+
     def _embed(self, texts: list[str], role: Role) -> np.ndarray:
         return self._model.encode(
             texts,

@@ -102,7 +102,8 @@ def posthoc(matrix: pd.DataFrame, alpha: float) -> pd.DataFrame:
         ``significant`` (``wilcoxon_p_holm < alpha``).
     """
     n, k = matrix.shape
-    columns = ["model_a", "model_b", "mean_rank_a", "mean_rank_b", "nemenyi_p", "wilcoxon_p", "wilcoxon_p_holm", "significant"]
+    columns = ["model_a", "model_b", "mean_rank_a", "mean_rank_b", "nemenyi_p", "wilcoxon_p", "wilcoxon_p_holm",
+               "significant"]
     if n == 0 or k < 2:
         return pd.DataFrame(columns=columns)
     mean_rank = task_ranks(matrix).mean(axis=0)
@@ -134,7 +135,8 @@ def rank_bootstrap(matrix: pd.DataFrame, rng: np.random.Generator, n_resamples: 
         ``rank_ci_high`` (NaN without complete tasks).
     """
     n, k = matrix.shape
-    out = pd.DataFrame({"model": matrix.columns, "mean_rank": np.nan, "p_first": np.nan, "rank_ci_low": np.nan, "rank_ci_high": np.nan})
+    out = pd.DataFrame({"model": matrix.columns, "mean_rank": np.nan, "p_first": np.nan, "rank_ci_low": np.nan,
+                        "rank_ci_high": np.nan})
     if n == 0:
         return out
     ranks = task_ranks(matrix)
@@ -143,11 +145,12 @@ def rank_bootstrap(matrix: pd.DataFrame, rng: np.random.Generator, n_resamples: 
     chunk = max(1, CHUNK_ELEMENTS // n)
     for start in range(0, n_resamples, chunk):
         size = min(chunk, n_resamples - start)
-        totals = draw_counts(rng, size, n) @ ranks  # (size, k), N x mean rank
+        totals = draw_counts(rng, size, n) @ ranks  # (size, k): N x mean rank, exact (half-integers)
         positions[start : start + size] = stats.rankdata(totals, axis=1, method="min")
         best = totals == totals.min(axis=1, keepdims=True)
         first += (best / best.sum(axis=1, keepdims=True)).sum(axis=0)
     out["mean_rank"] = ranks.mean(axis=0)
     out["p_first"] = first / n_resamples
-    out["rank_ci_low"], out["rank_ci_high"] = np.quantile(positions, [alpha / 2, 1 - alpha / 2], axis=0, method="inverted_cdf")
+    low, high = np.quantile(positions, [alpha / 2, 1 - alpha / 2], axis=0, method="inverted_cdf")
+    out["rank_ci_low"], out["rank_ci_high"] = low, high
     return out

@@ -7,7 +7,7 @@ import json
 import math
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,15 @@ from harness.stats import across, cd, within
 from harness.stats.items import UnpairedItems, UnsupportedScore, task_statistic
 from harness.store import StoredResult
 
-PAIR_COLUMNS = ["task", "model_a", "model_b", "score_a", "score_b", "delta", "ci_low", "ci_high", "p_value", "p_holm", "significant"]
+PAIR_COLUMNS = [
+    "task", "model_a", "model_b", "score_a", "score_b", "delta", "ci_low", "ci_high", "p_value", "p_holm",
+    "significant",
+]
 INTERVAL_COLUMNS = ["task", "model", "score", "ci_low", "ci_high", "n_items", "tier"]
-SUMMARY_COLUMNS = ["model", "mean_task", "mean_task_type", "borda_rank", "mean_rank", "p_first", "rank_ci_low", "rank_ci_high"]
-SCORE_TOLERANCE = 1e-6  # items must reproduce the stored main score this closely
+SUMMARY_COLUMNS = [
+    "model", "mean_task", "mean_task_type", "borda_rank", "mean_rank", "p_first", "rank_ci_low", "rank_ci_high",
+]
+SCORE_TOLERANCE = 1e-6  # the items must reproduce the stored main score this closely
 
 
 class StatsError(HarnessError):
@@ -39,12 +44,12 @@ class Comparison:
             ("sign-flip" / "bootstrap") and ``n_items``. ``model_a`` scores at least
             ``model_b``, so ``delta = score_a - score_b >= 0``.
         intervals: one row per (task, model): ``task, model, score, ci_low, ci_high, n_items,
-            tier``; no per-item data: NaN interval, ``n_items`` 0, no tier.
+            tier``; without per-item data: NaN interval, ``n_items`` 0, no tier.
         summary: one row per model across tasks: ``model, mean_task, mean_task_type,
             borda_rank, mean_rank, p_first, rank_ci_low, rank_ci_high, n_tasks``.
         friedman: one row: ``statistic, p, n_tasks, n_models, nemenyi_cd``.
         posthoc: one row per pair of models across tasks (see :func:`across.posthoc`).
-        method: method names, resample count, seed, alpha, policies.
+        method: method names, resample count, seed, alpha, missing-result policy.
         notes: what was left out and why, one line each.
     """
 
@@ -60,40 +65,48 @@ class Comparison:
         """Critical-difference diagram over the complete tasks, as SVG text.
 
         Args:
-            test: "wilcoxon" (bars from Holm-adjusted Wilcoxon p-values, Benavoli et al. 2016)
-                or "nemenyi" (Nemenyi p-values, with the critical difference drawn).
+            test: "wilcoxon" (bars join models whose Holm-adjusted Wilcoxon p >= alpha,
+                Benavoli et al. 2016) or "nemenyi" (Nemenyi p-values; the critical difference
+                is drawn too).
         """
         if test not in ("wilcoxon", "nemenyi"):
             raise StatsError(f"test must be 'wilcoxon' or 'nemenyi', not {test!r}")
         if self.posthoc.empty:
-            raise StatsError("a critical-difference diagram needs two models and one task they all have")
-        column = "wilcoxon_p_holm" if test == "wilcoxon" else "nemenyi_p"
-        ranks = self.summary.set_index("model")["mean_rank"].dropna()
+            raise StatsError("a critical-difference diagram needs two models and a task they all have")
         friedman = self.friedman.iloc[0]
-        title = (f"{'Wilcoxon signed-rank + Holm' if test == 'wilcoxon' else 'Nemenyi'}, alpha = {self.method['alpha']}, "
-                 f"{int(friedman['n_tasks'])} tasks; Friedman p = {friedman['p']:.3g}")
-        cd_value = float(friedman["nemenyi_cd"]) if test == "nemenyi" else None
-        return cd.cd_svg(ranks, cd.p_matrix(self.posthoc, column), alpha=self.method["alpha"], cd=cd_value, title=title)
+        name = "Wilcoxon signed-rank + Holm" if test == "wilcoxon" else "Nemenyi"
+        title = (f"{name}, alpha = {self.method['alpha']}, {int(friedman['n_tasks'])} tasks; "
+                 f"Friedman p = {friedman['p']:.3g}")
+        return cd.cd_svg(
+            self.summary.set_index("model")["mean_rank"].dropna(),
+            cd.p_matrix(self.posthoc, "wilcoxon_p_holm" if test == "wilcoxon" else "nemenyi_p"),
+            alpha=self.method["alpha"],
+            cd=float(friedman["nemenyi_cd"]) if test == "nemenyi" else None,
+            title=title,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict: method, notes, and each table as a list of row objects (NaN -> None)."""
+        """JSON-safe dict: method, notes, and each table as a list of row objects (NaN -> None).
 
-        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
+        ``pairs`` rows carry exactly the :data:`PAIR_COLUMNS` fields.
+        """
         return {
             "method": self.method,
             "notes": list(self.notes),
-            "pairs": rows(self.pairs[PAIR_COLUMNS]),
-            "intervals": rows(self.intervals),
-            "summary": rows(self.summary),
-            "friedman": rows(self.friedman)[0],
-            "posthoc": rows(self.posthoc),
+            "pairs": _rows(self.pairs[PAIR_COLUMNS]),
+            "intervals": _rows(self.intervals),
+            "summary": _rows(self.summary),
+            "friedman": _rows(self.friedman)[0],
+            "posthoc": _rows(self.posthoc),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text (strict: no NaN)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _plain(value: Any) -> Any:
@@ -105,30 +118,38 @@ def _plain(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _select(results: Sequence[StoredResult], names: Sequence[str] | None, what: str, key: Any) -> list[StoredResult]:
+@dataclass(frozen=True)
+class _Options:
+    n_resamples: int
+    seed: int
+    alpha: float
+    against: str
+
+
+def _select(results: list[StoredResult], names: Sequence[str] | None, what: str,
+            key: Callable[[StoredResult], str]) -> list[StoredResult]:
+    """The results whose ``key`` is in ``names`` (all when None); unknown names are an error."""
     if names is None:
-        return list(results)
+        return results
     known = sorted({key(r) for r in results})
     unknown = [n for n in names if n not in known]
     if unknown:
-        hints = [f"{n} (did you mean {', '.join(close)}?)" if (close := difflib.get_close_matches(n, known, 3)) else n for n in unknown]
+        hints = [f"{n} (did you mean {', '.join(close)}?)" if (close := difflib.get_close_matches(n, known, 3)) else n
+                 for n in unknown]
         raise StatsError(f"unknown {what}: {'; '.join(hints)}; the results have {', '.join(known) or 'none'}")
     return [r for r in results if key(r) in set(names)]
 
 
-def _by_task(results: Sequence[StoredResult]) -> dict[str, dict[str, StoredResult]]:
+def _by_task(results: list[StoredResult]) -> dict[str, dict[str, StoredResult]]:
+    """task -> model -> result, both sorted; two results for one (model, task) are an error."""
     table: dict[str, dict[str, StoredResult]] = {}
     for result in results:
         by_model = table.setdefault(result.task_name, {})
         if result.model_name in by_model:
-            paths = sorted(str(r.path) for r in (by_model[result.model_name], result))
-            raise StatsError(f"two results for {result.model_name} on {result.task_name} ({' and '.join(paths)}); select one revision")
+            paths = " and ".join(sorted(str(r.path) for r in (by_model[result.model_name], result)))
+            raise StatsError(f"two results for {result.model_name} on {result.task_name} ({paths}); keep one revision")
         by_model[result.model_name] = result
     return {task: dict(sorted(table[task].items())) for task in sorted(table)}
-
-
-def _empty_pairs() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*PAIR_COLUMNS, "test", "n_items"])
 
 
 def _task_rng(seed: int, task: str) -> np.random.Generator:
@@ -136,42 +157,51 @@ def _task_rng(seed: int, task: str) -> np.random.Generator:
     return np.random.default_rng([seed, 0, zlib.crc32(task.encode("utf-8"))])
 
 
-def _compare_task(task: str, by_model: dict[str, StoredResult], options: dict[str, Any], notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pairs and intervals rows of one task (see :class:`Comparison`)."""
+def _empty_pairs() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*PAIR_COLUMNS, "test", "n_items"])
+
+
+def _compare_task(task: str, by_model: dict[str, StoredResult], options: _Options,
+                  notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairs and intervals rows of one task (see :class:`Comparison`); appends to ``notes``."""
     items = {model: result.items() for model, result in by_model.items()}
     paired = [m for m in by_model if items[m]]
-    intervals = pd.DataFrame({"task": task, "model": list(by_model), "score": [r.main_score for r in by_model.values()],
-                              "ci_low": np.nan, "ci_high": np.nan, "n_items": 0, "tier": pd.NA}).set_index("model", drop=False)
-    unpaired = [m for m in by_model if m not in paired]
-    if unpaired:
-        notes.append(f"{task}: no per-item data for {', '.join(unpaired)} (imported); left out of its significance tests")
-    empty = _empty_pairs()
+    intervals = pd.DataFrame({
+        "task": task, "model": list(by_model), "score": [r.main_score for r in by_model.values()],
+        "ci_low": np.nan, "ci_high": np.nan, "n_items": 0, "tier": pd.NA,
+    }).set_index("model", drop=False)
+    if len(paired) < len(by_model):
+        imported = ", ".join(m for m in by_model if m not in paired)
+        notes.append(f"{task}: no per-item data for {imported} (imported); left out of its significance tests")
     if not paired:
-        return empty, intervals
-    first = by_model[paired[0]]
+        return _empty_pairs(), intervals
+    first = by_model[paired[0]].data
     try:
         if len({by_model[m].data.harness.main_score_name for m in paired}) > 1:
             raise UnpairedItems("the models report different main scores")
-        stat = task_statistic(str(first.data.harness.task.get("type")), first.data.harness.main_score_name,
-                              next(iter(first.data.scores)), [items[m] for m in paired])
+        split = next(iter(first.scores))
+        stat = task_statistic(str(first.harness.task.get("type")), first.harness.main_score_name, split,
+                              [items[m] for m in paired])
     except (UnpairedItems, UnsupportedScore) as err:
         warnings.warn(f"{task}: {err}; no significance tests for this task", stacklevel=3)
         notes.append(f"{task}: {err}; no significance tests for this task")
-        return empty, intervals
-    pairs, per_model = within.compare_task(stat, _task_rng(options["seed"], task), n_resamples=options["n_resamples"],
-                                           alpha=options["alpha"], against=options["against"])
-    stored = intervals.loc[paired, "score"].to_numpy()
-    if np.abs(per_model["score"] - stored).max() > SCORE_TOLERANCE:
-        notes.append(f"{task}: the per-item data reproduce the stored main scores only to {np.abs(per_model['score'] - stored).max():.2g}")
-    intervals.loc[paired, ["score", "ci_low", "ci_high"]] = np.column_stack([per_model["score"], per_model["ci_low"], per_model["ci_high"]])
+        return _empty_pairs(), intervals
+    pairs, per_model = within.compare_task(stat, _task_rng(options.seed, task), n_resamples=options.n_resamples,
+                                           alpha=options.alpha, against=options.against)
+    score = per_model["score"]
+    gap = np.abs(score - intervals.loc[paired, "score"].to_numpy()).max()
+    if gap > SCORE_TOLERANCE:
+        notes.append(f"{task}: the per-item data reproduce the stored main scores only to {gap:.2g}")
+    intervals.loc[paired, ["score", "ci_low", "ci_high"]] = np.column_stack(
+        [score, per_model["ci_low"], per_model["ci_high"]])
     intervals.loc[paired, "n_items"] = stat.n_items
     intervals.loc[paired, "tier"] = per_model["tier"]
-    names, score = np.array(paired), per_model["score"]
-    frame = pd.DataFrame({"task": task, "model_a": names[pairs["a"]], "model_b": names[pairs["b"]],
-                          "score_a": score[pairs["a"]], "score_b": score[pairs["b"]], "delta": pairs["delta"],
-                          "ci_low": pairs["ci_low"], "ci_high": pairs["ci_high"], "p_value": pairs["p_value"],
-                          "p_holm": pairs["p_holm"], "significant": pairs["p_holm"] < options["alpha"],
-                          "test": pairs["test"], "n_items": stat.n_items})
+    names, a, b = np.array(paired), pairs["a"], pairs["b"]
+    frame = pd.DataFrame({
+        "task": task, "model_a": names[a], "model_b": names[b], "score_a": score[a], "score_b": score[b],
+        **{k: pairs[k] for k in ("delta", "ci_low", "ci_high", "p_value", "p_holm")},
+        "significant": pairs["p_holm"] < options.alpha, "test": pairs["test"], "n_items": stat.n_items,
+    })
     return frame, intervals
 
 
@@ -199,6 +229,9 @@ def compare(
 
     Returns:
         A :class:`Comparison`.
+
+    Raises:
+        StatsError: bad arguments, unknown names, or two results for one (model, task).
     """
     if against not in ("all", "leader"):
         raise StatsError(f"against must be 'all' or 'leader', not {against!r}")
@@ -208,52 +241,61 @@ def compare(
         raise StatsError(f"n_resamples must be at least 99, not {n_resamples}")
     from threadpoolctl import threadpool_limits
 
-    chosen = _select(_select(results, models, "model", lambda r: r.model_name), tasks, "task", lambda r: r.task_name)
+    chosen = _select(list(results), models, "model", lambda r: r.model_name)
+    chosen = _select(chosen, tasks, "task", lambda r: r.task_name)
     if not chosen:
         raise StatsError("no results to compare")
-    options = {"seed": seed, "n_resamples": n_resamples, "alpha": alpha, "against": against}
+    options = _Options(n_resamples, seed, alpha, against)
     notes: list[str] = []
     pair_frames, interval_frames, scores = [], [], []
-    # the resampling matmuls are skinny; threading them in BLAS costs more than it saves
+    # the resampling matmuls are skinny: threading them in BLAS cost more than it saved (2-core VMs)
     with threadpool_limits(1, user_api="blas"):
         for task, by_model in _by_task(chosen).items():
             pairs, intervals = _compare_task(task, by_model, options, notes)
-            pair_frames.append(pairs)
+            pair_frames += [pairs] if len(pairs) else []
             interval_frames.append(intervals.reset_index(drop=True))
             task_type = str(next(iter(by_model.values())).data.harness.task.get("type"))
-            scores += [{"task": task, "task_type": task_type, "model": m, "score": r.main_score} for m, r in by_model.items()]
-        summary, friedman, posthoc = _across(pd.DataFrame(scores), seed, n_resamples, alpha, notes)
-    non_empty = [f for f in pair_frames if len(f)]
-    pairs = pd.concat(non_empty, ignore_index=True) if non_empty else _empty_pairs()
-    intervals = pd.concat(interval_frames, ignore_index=True)[INTERVAL_COLUMNS].astype({"n_items": int, "tier": "Int64"})
+            scores += [{"task": task, "task_type": task_type, "model": m, "score": r.main_score}
+                       for m, r in by_model.items()]
+        summary, friedman, posthoc = _across(pd.DataFrame(scores), options, notes)
+    pairs = pd.concat(pair_frames, ignore_index=True) if pair_frames else _empty_pairs()
+    intervals = pd.concat(interval_frames, ignore_index=True)[INTERVAL_COLUMNS]
+    intervals = intervals.astype({"n_items": int, "tier": "Int64"})
     return Comparison(pairs, intervals, summary, friedman, posthoc, _method(options), notes)
 
 
-def _across(scores: pd.DataFrame, seed: int, n_resamples: int, alpha: float, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _across(scores: pd.DataFrame, options: _Options,
+            notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Summary, Friedman and post-hoc tables from the long (task, task_type, model, score) table."""
     matrix, left_out = across.complete_block(scores)
     if left_out:
-        notes.append(f"rank statistics use the {len(matrix)} tasks every model has; left out (missing results): {', '.join(left_out)}")
-    ranks = across.rank_bootstrap(matrix, np.random.default_rng([seed, 1]), n_resamples, alpha)
+        notes.append(f"rank statistics use the {len(matrix)} tasks every model has; "
+                     f"left out (missing results): {', '.join(left_out)}")
+    rng = np.random.default_rng([options.seed, 1])  # tasks use [seed, 0, crc32(name)]
+    ranks = across.rank_bootstrap(matrix, rng, options.n_resamples, options.alpha)
     summary = across.mteb_aggregates(scores).merge(ranks, on="model", how="left")
     summary["n_tasks"] = summary["model"].map(scores.groupby("model")["task"].nunique())
-    return summary[[*SUMMARY_COLUMNS, "n_tasks"]], across.friedman(matrix, alpha), across.posthoc(matrix, alpha)
+    summary = summary[[*SUMMARY_COLUMNS, "n_tasks"]]
+    return summary, across.friedman(matrix, options.alpha), across.posthoc(matrix, options.alpha)
 
 
-def _method(options: dict[str, Any]) -> dict[str, Any]:
+def _method(options: _Options) -> dict[str, Any]:
+    family = "all pairs" if options.against == "all" else "each model vs the leader"
     return {
-        "n_resamples": options["n_resamples"],
-        "seed": options["seed"],
-        "alpha": options["alpha"],
-        "against": options["against"],
-        "interval": "percentile bootstrap over the task's items, paired (same resamples for every model)",
+        "n_resamples": options.n_resamples,
+        "seed": options.seed,
+        "alpha": options.alpha,
+        "against": options.against,
+        "interval": "percentile bootstrap over the task's items, paired (the same resamples for every model)",
         "pair_test": {
             "sign-flip": "paired sign-flip randomisation test, two-sided (main score a mean of per-item values)",
-            "bootstrap": "centred paired bootstrap, two-sided (correlations, average precision)",
+            "bootstrap": "centred paired bootstrap test, two-sided (correlations, average precision)",
         },
         "p_value": "(b + 1) / (R + 1)",
-        "multiple_comparisons": f"Holm-Bonferroni within each task over {'all pairs' if options['against'] == 'all' else 'each model vs the leader'}",
-        "tiers": "step-down from the leader: not significantly worse (adjusted p >= alpha) than the best remaining model",
-        "across": "mteb Mean (Task), Mean (TaskType), Borda; Friedman; Nemenyi; Wilcoxon signed-rank + Holm (Benavoli et al. 2016); "
-                  "rank bootstrap over complete tasks",
-        "missing": "mean_task / mean_task_type NaN when a task is missing (mteb); Borda counts 0 for it; rank statistics use complete tasks",
+        "multiple_comparisons": f"Holm-Bonferroni within each task over {family}",
+        "tiers": "step-down: the best remaining model and all not significantly worse (adjusted p >= alpha)",
+        "across": "mteb Mean (Task), Mean (TaskType), Borda rank; Friedman; Nemenyi; Wilcoxon signed-rank + Holm "
+                  "(Benavoli et al. 2016); rank bootstrap over tasks",
+        "missing": "mean_task and mean_task_type NaN when a task is missing and Borda counts 0 for it (mteb); rank "
+                   "statistics use the tasks every model has; results without per-item data have no interval or test",
     }

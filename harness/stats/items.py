@@ -34,7 +34,12 @@ from harness.stats.resample import MeanOfItems, TaskStatistic
 Items = Mapping[str, np.ndarray]
 
 # STS metric prefix -> scores correlated with gold (harness/evaluators/sts.py)
-_STS_SCORES = {"": "similarity_scores", "cosine_": "cosine_scores", "manhattan_": "manhattan_distances", "euclidean_": "euclidean_distances"}
+_STS_SCORES = {
+    "": "similarity_scores",
+    "cosine_": "cosine_scores",
+    "manhattan_": "manhattan_distances",
+    "euclidean_": "euclidean_distances",
+}
 # pair-classification function -> (scores, higher = positive) (harness/evaluators/pair_classification.py)
 _PAIR_SCORES = {
     "similarity": ("similarity_scores", True),

@@ -49,7 +49,8 @@ class _Order:
         cumulative = self.cumsum(weights, work(name, weights.shape))
         if not self.tied:
             return cumulative
-        return np.take(cumulative, self.ends, axis=1, out=work(name + ".ends", (len(weights), len(self.ends))), mode="clip")
+        out = work(name + ".ends", (len(weights), len(self.ends)))
+        return np.take(cumulative, self.ends, axis=1, out=out, mode="clip")
 
 
 def _with_previous(x: np.ndarray, sign: int, out: np.ndarray) -> np.ndarray:
@@ -178,16 +179,25 @@ class AveragePrecision(TaskStatistic):
                     at = np.flatnonzero(positive[order.order])  # sorted positions of the positives
                     group = order.group_of_position[at]
                     last = np.flatnonzero(np.r_[group[1:] != group[:-1], True])
+                    group_last = last[np.searchsorted(last, np.arange(len(at)))]
                     # per positive: its item, its group's end, the last positive of its group
-                    self._orders[order.key] = (order, order.order[at], order.ends[group], last[np.searchsorted(last, np.arange(len(at)))])
+                    self._orders[order.key] = (order, order.order[at], order.ends[group], group_last)
             self._choices.append(keys)
 
     def resampled(self, counts: np.ndarray) -> np.ndarray:
         ap = {key: self._ap(counts, *spec) for key, spec in self._orders.items()}
         return np.column_stack([np.max([ap[key] for key in keys], axis=0) for keys in self._choices])
 
-    def _ap(self, counts: np.ndarray, order: _Order, items: np.ndarray, ends: np.ndarray, group_last: np.ndarray) -> np.ndarray:
-        """sklearn ``average_precision_score`` of each expanded resample: float64 (c,)."""
+    def _ap(self, counts: np.ndarray, order: _Order, items: np.ndarray, ends: np.ndarray,
+            group_last: np.ndarray) -> np.ndarray:
+        """sklearn ``average_precision_score`` of each expanded resample: float64 (c,).
+
+        Args:
+            counts: int64 (c, n_items).
+            order: the score function's order; items, ends, group_last: int (P,) per positive
+                item (sorted): its item index, its tie group's last position, and the index of
+                the last positive in its tie group.
+        """
         c, p, work = len(counts), len(items), self.work
         if p == 0:
             return np.zeros(c)

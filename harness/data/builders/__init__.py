@@ -19,7 +19,7 @@ Builder = Callable[[dict[str, Any], "Path | None"], TaskData]
 
 # builder name -> "module:function", imported on first use so listing tasks stays light.
 _BUILDERS: dict[str, Builder | str] = {}
-_MODULES = ("harness.data.builders.gensim_data", "harness.data.builders.finance")
+_MODULES = ("harness.data.builders.gensim_data", "harness.data.builders.finance", "harness.data.builders.longembed")
 
 
 def register_builder(name: str) -> Callable[[Builder], Builder]:
