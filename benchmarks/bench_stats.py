@@ -41,56 +41,67 @@ MIX = {
     "reranking": (2, 1000),
     "summarization": (1, 100),
 }
-MAIN_SCORE = {"retrieval": "ndcg_at_10", "reranking": "map_at_1000", "classification": "accuracy", "clustering": "v_measure",
-              "sts": "cosine_spearman", "pair_classification": "max_ap", "summarization": "cosine_spearman"}
+MAIN_SCORE = {
+    "retrieval": "ndcg_at_10",
+    "reranking": "map_at_1000",
+    "classification": "accuracy",
+    "clustering": "v_measure",
+    "sts": "cosine_spearman",
+    "pair_classification": "max_ap",
+    "summarization": "cosine_spearman",
+}
+SUMMARIZATION = ("cosine_spearman", "cosine_pearson", "dot_spearman", "dot_pearson", "spearman", "pearson")
 OUT = Path(__file__).resolve().parent / "results" / "stats.json"
 
 
 def items_for(task_type: str, n: int, quality: float, rng: np.random.Generator, shared: dict) -> dict[str, np.ndarray]:
     """Per-item arrays of one model in the evaluator's layout; ``quality`` in [0, 1] moves its score."""
     if task_type in ("retrieval", "reranking"):
-        names = np.array(["ndcg_at_10", "map_at_1000", "recall_at_100"])
-        return {"test.values": np.clip(rng.beta(1 + 4 * quality, 2, (n, 3)), 0, 1), "test.metric_names": names,
-                "test.query_ids": shared["ids"], "test.confidence": rng.random((n, 3))}
+        return {"test.values": rng.beta(1 + 4 * quality, 2, (n, 3)), "test.query_ids": shared["ids"],
+                "test.metric_names": np.array(["ndcg_at_10", "map_at_1000", "recall_at_100"]),
+                "test.confidence": rng.random((n, 3))}
     if task_type == "classification":
         correct = rng.random((10, n)) < 0.5 + 0.4 * quality
         return {"test.correct": correct, "test.predictions": correct.astype(np.int64), "test.gold": shared["gold_int"],
                 "test.classes": np.array(["a", "b"])}
     if task_type == "clustering":
-        return {"test.v_measures": np.clip(quality * 0.6 + rng.normal(0, 0.05, n), 0, 1), "test.ami_scores": rng.random(n),
-                "test.sample_indices": shared["draws"], "test.assignments": shared["draws"], "test.labels": shared["gold_int"][:200]}
+        return {"test.v_measures": np.clip(quality * 0.6 + rng.normal(0, 0.05, n), 0, 1),
+                "test.ami_scores": rng.random(n), "test.sample_indices": shared["draws"],
+                "test.assignments": shared["draws"], "test.labels": shared["gold_int"][:200]}
     if task_type == "summarization":
         values = np.clip(quality * 0.4 + rng.normal(0, 0.3, n), -1, 1)
         values[shared["skipped"]] = np.nan
-        return {f"test.{k}": values for k in ("cosine_spearman", "cosine_pearson", "dot_spearman", "dot_pearson", "spearman", "pearson")}
+        return {f"test.{name}": values for name in SUMMARIZATION}
     if task_type == "sts":
         cosine = shared["gold"] + rng.normal(0, 3.0 - 2.5 * quality, n)
         return {"test.gold": shared["gold"], "test.cosine_scores": cosine, "test.similarity_scores": cosine,
                 "test.manhattan_distances": -np.abs(cosine), "test.euclidean_distances": -np.abs(cosine)}
-    # pair classification of unit vectors: similarity = cosine = dot, euclidean a monotone function of cosine
+    # pair classification of unit vectors: similarity = cosine = dot; Euclidean a monotone function of cosine
     cosine = np.tanh(shared["labels"] * (0.2 + quality) + rng.normal(0, 0.6, n))
     euclidean = np.sqrt(2 - 2 * cosine)
-    return {"test.labels": shared["labels"], "test.similarity_scores": cosine, "test.cosine_scores": cosine, "test.dot_scores": cosine,
-            "test.euclidean_distances": euclidean, "test.manhattan_distances": euclidean * (1 + rng.normal(0, 0.2, n)) * 10}
+    return {"test.labels": shared["labels"], "test.similarity_scores": cosine, "test.cosine_scores": cosine,
+            "test.dot_scores": cosine, "test.euclidean_distances": euclidean,
+            "test.manhattan_distances": euclidean * (1 + rng.normal(0, 0.2, n)) * 10}
 
 
 def build_store(root: Path, n_models: int, rng: np.random.Generator) -> None:
-    """Write n_models x 50 results under ``root``."""
+    """Write n_models x 50 results under ``root``, each with its items' own main score."""
     qualities = np.linspace(0.2, 0.8, n_models)
     for task_type, (n_tasks, n) in MIX.items():
         for t in range(n_tasks):
             shared = {"ids": np.array([f"q{i}" for i in range(n)]), "gold_int": rng.integers(0, 2, max(n, 200)),
                       "draws": rng.integers(0, 200, (n, 200), dtype=np.int32), "skipped": rng.random(n) < 0.05,
                       "gold": rng.integers(0, 26, n) / 5.0, "labels": rng.integers(0, 2, n)}
-            task = f"{task_type}-{t:02d}"
             for m, quality in enumerate(qualities):
                 items = items_for(task_type, n, quality + rng.normal(0, 0.05), rng, shared)
                 score = float(task_statistic(task_type, MAIN_SCORE[task_type], "test", [items]).observed()[0])
-                document = {"dataset_revision": "synthetic", "task_name": task, "mteb_version": "2.0.0", "evaluation_time": 0.0,
-                            "scores": {"test": [{"main_score": score, "hf_subset": "default", "languages": ["eng-Latn"]}]},
-                            "harness": {"model": {"name": f"model-{m:02d}", "revision": "r"}, "task": {"type": task_type},
-                                        "main_score_name": MAIN_SCORE[task_type], "harness_version": "bench"}}
-                write_result(root, document, items)
+                write_result(root, {
+                    "dataset_revision": "synthetic", "task_name": f"{task_type}-{t:02d}", "mteb_version": "2.0.0",
+                    "evaluation_time": 0.0,
+                    "scores": {"test": [{"main_score": score, "hf_subset": "default", "languages": ["eng-Latn"]}]},
+                    "harness": {"model": {"name": f"model-{m:02d}", "revision": "r"}, "task": {"type": task_type},
+                                "main_score_name": MAIN_SCORE[task_type], "harness_version": "bench"},
+                }, items)
 
 
 def main() -> None:
@@ -125,8 +136,9 @@ def main() -> None:
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, python {platform.python_version()}",
         "notes": comparison.notes,
     }
-    print(f"{args.models} models x {record['tasks']} tasks x {args.resamples} resamples: compare {record['compare_s']} s wall, "
-          f"{record['compare_cpu_s']} s CPU (+ {record['read_store_s']} s reading the store; load {record['load_average_1min']}), "
+    print(f"{args.models} models x {record['tasks']} tasks x {args.resamples} resamples: "
+          f"compare {record['compare_s']} s wall, {record['compare_cpu_s']} s CPU "
+          f"(+ {record['read_store_s']} s reading the store; load average {record['load_average_1min']}), "
           f"peak {record['peak_traced_mib']} MiB traced, {record['peak_rss_mib']} MiB RSS")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(record, indent=2) + "\n")

@@ -148,6 +148,7 @@ def evaluate(
     gpus_per_model: float | None = None,
     cpus_per_unit: float | None = None,
     shard_size: int | None = None,
+    max_cost: float | None = None,
     verbose: bool = True,
 ) -> RunResult:
     """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
@@ -170,6 +171,8 @@ def evaluate(
         gpus_per_model, cpus_per_unit: resources of each model replica (default 0 and 1).
         shard_size: a corpus with more distinct texts is embedded in shards over the replicas
             (default 50,000).
+        max_cost: USD each model billed per token (``openai:...``) may spend in this call; it
+            stops with one error line before going over (``harness.models.http``).
     """
     from harness import runner
     from harness.executors import make_executor
@@ -182,7 +185,10 @@ def evaluate(
     candidates = model if isinstance(model, (list, tuple)) else [model]
     from harness.variants import expand, parse_sweeps
 
-    models = expand([load_model(m, name=model_name if len(candidates) == 1 else None) for m in candidates], parse_sweeps(sweep))
+    costs = _spending_caps(candidates, max_cost)
+    models = expand(
+        [load_model(m, name=model_name if len(candidates) == 1 else None, **c) for m, c in zip(candidates, costs)], parse_sweeps(sweep)
+    )
     ctx = runner.UnitContext(
         results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
         data_root=Path(data_dir) if data_dir else None,
@@ -194,6 +200,18 @@ def evaluate(
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)
+
+
+def _spending_caps(models: Sequence[Any], max_cost: float | None) -> list[dict[str, Any]]:
+    """``{"max_cost": ...}`` for each model named by a string whose adapter is billed, ``{}`` for the others."""
+    if max_cost is None:
+        return [{} for _ in models]
+    from harness.registry import adapter_class, resolve_model
+
+    caps = [{"max_cost": max_cost} if isinstance(m, str) and getattr(adapter_class(resolve_model(m).adapter), "billed", False) else {} for m in models]
+    if not any(caps):
+        raise SpecError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
+    return caps
 
 
 def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *, tasks: Iterable[str] | None = None) -> list[StoredResult]:
@@ -218,6 +236,29 @@ def report(
     out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / (suite or "all")
     title = f"Leaderboard — suite {suite}" if suite else "Leaderboard"
     return render_report(load_results(results_dir, tasks=tasks), out, title=title)
+
+
+def import_results(
+    path: str | Path,
+    results_dir: str | Path = DEFAULT_RESULTS_DIR,
+    *,
+    task_dirs: Sequence[str | Path] = (),
+    tasks: Iterable[str] | None = None,
+    models: Iterable[str] | None = None,
+) -> Any:
+    """Import published mteb results (a results-repo clone or a folder of TaskResult JSON) into the
+    store as imported results; returns an ``ImportSummary`` (see ``harness.bridges.import_results``).
+    """
+    from harness.bridges.import_results import import_results as run_import
+
+    return run_import(path, results_dir, task_dirs=task_dirs, tasks=tasks, models=models)
+
+
+def published_comparison(results_dir: str | Path = DEFAULT_RESULTS_DIR) -> Any:
+    """Our score, the published one and their difference per (model, task) that has both (DataFrame)."""
+    from harness.bridges.published import published_comparison as compare_published
+
+    return compare_published(load_results(results_dir))
 
 
 def cache_info(cache_dir: str | Path | None = None) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2",
                      help="score variants of each model: dim=64,128 | quantize=none,float16,int8,uint8,binary,ubinary (repeatable)")
     run.add_argument("--no-report", action="store_true", help="do not render the report after the run")
+    run.add_argument("--max-cost", type=float, metavar="USD", help="stop each API model (openai:...) before it spends more than USD in this run")
     run.add_argument("--executor", choices=["local", "ray"], default="local", help="run units here (default) or on a Ray cluster (pip install -e .[ray])")
     run.add_argument("--ray-address", metavar="ADDRESS", help="with --executor ray: auto, HOST:PORT or ray://HOST:10001 (default: start a local Ray instance)")
     run.add_argument("--gpus-per-model", type=float, metavar="N", help="with --executor ray: GPUs per model replica (default 0)")
@@ -55,11 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("what", choices=["tasks", "models", "suites"])
     listing.add_argument("--suite")
     listing.add_argument("--type")
+    listing.add_argument("--source", choices=["specs", "mteb"], default="specs",
+                         help="task specs (default) or every supported task of the installed mteb (run them as mteb:NAME)")
     _add_task_source_args(listing)
 
     cache = sub.add_parser("cache", help="inspect or clear the embedding cache")
     cache.add_argument("action", choices=["info", "clear"])
     cache.add_argument("--cache-dir", help="default: $HARNESS_CACHE_DIR or ~/.cache/harness")
+
+    imports = sub.add_parser("import-results", help="import published mteb results into the store (marked as published)")
+    imports.add_argument("path", help="a clone of mteb's results repository, or any folder of mteb TaskResult JSON files")
+    imports.add_argument("--results", default="results", help="results directory (default: results)")
+    imports.add_argument("--tasks", type=_csv_list, help="import only these task names")
+    imports.add_argument("--models", type=_csv_list, help="import only these published model names (org/name)")
+    _add_task_source_args(imports)
 
     report = sub.add_parser("report", help="render the leaderboard from stored results")
     report.add_argument("--results", default="results")
@@ -83,10 +93,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         from harness.registry import model_aliases
 
         rows = [[name, ref.adapter, ref.description] for name, ref in model_aliases().items()]
-        rows += [[kind, kind, "adapter (KIND:ARG for a path or hub id)"] for kind in ("sentence-transformers", "onnx", "bm25", "tfidf", "random")]
+        rows += [[kind, kind, "adapter (KIND:ARG for a path or hub id)"] for kind in ("sentence-transformers", "onnx", "bm25", "tfidf", "random", "openai")]
         print(_table(rows, ["name", "adapter", "description"]))
         return 0
-    tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir)
+    tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir, source=args.source)
     if args.what == "suites":
         counts: dict[str, int] = {}
         for spec in tasks:
@@ -94,7 +104,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 counts[suite] = counts.get(suite, 0) + 1
         print(_table([[s, str(n)] for s, n in sorted(counts.items())], ["suite", "tasks"]))
         return 0
-    rows = [[s.name, s.type, s.main_score, ",".join(s.suite), api.task_source(s)] for s in tasks]
+    prefix = "mteb:" if args.source == "mteb" else ""
+    rows = [[prefix + s.name, s.type, s.main_score, ",".join(s.suite), api.task_source(s)] for s in tasks]
     print(_table(rows, ["name", "type", "main score", "suites", "data"]))
     return 0
 
@@ -122,6 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         gpus_per_model=args.gpus_per_model,
         cpus_per_unit=args.cpus_per_unit,
         shard_size=args.shard_size,
+        max_cost=args.max_cost,
     )
     summary = run.summary
     print(f"run: {summary.line()}", file=sys.stderr)
@@ -152,6 +164,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_results(args: argparse.Namespace) -> int:
+    from harness import api
+
+    summary = api.import_results(args.path, args.results, task_dirs=args.task_dir, tasks=args.tasks, models=args.models)
+    for line in summary.mismatched:
+        print(f"revision mismatch: {line}", file=sys.stderr)
+    print(f"import-results: {summary.line()}", file=sys.stderr)
+    return 0 if summary.written else EXIT_USER_ERROR
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from harness import api
 
@@ -163,7 +185,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results}
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:

@@ -110,6 +110,7 @@ _ADAPTERS: dict[str, type | str] = {
     "bm25": "harness.models.lexical:BM25Adapter",
     "tfidf": "harness.models.lexical:TfidfAdapter",
     "random": "harness.models.random:RandomAdapter",
+    "openai": "harness.models.http:OpenAIAdapter",
 }
 _ALIASES: dict[str, ModelRef | Callable[[], ModelRef]] = {}
 _entry_points_loaded = False

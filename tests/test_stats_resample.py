@@ -65,7 +65,8 @@ def test_average_precision_is_zero_without_positives() -> None:
 def test_identical_orders_are_computed_once() -> None:
     rng = np.random.default_rng(3)
     cosine = rng.normal(size=N)
-    stat = AveragePrecision(rng.integers(0, 2, N), [np.column_stack([cosine, 2 * cosine, -np.sqrt(2 - 2 * np.tanh(cosine))])])
+    unit = np.tanh(cosine)  # cosine of unit vectors; Euclidean distance sqrt(2 - 2 cos), negated
+    stat = AveragePrecision(rng.integers(0, 2, N), [np.column_stack([unit, 2 * unit, -np.sqrt(2 - 2 * unit)])])
     assert len(stat._orders) == 1
 
 
@@ -90,3 +91,18 @@ def test_draws_are_seeded_bootstrap_counts_and_fair_signs() -> None:
     signs = draw_signs(np.random.default_rng(0), 4000, 13)
     assert signs.shape == (4000, 13) and set(np.unique(signs)) == {-1.0, 1.0}
     assert abs(signs.mean()) < 0.02 and abs(np.corrcoef(signs[:, 0], signs[:, 8])[0, 1]) < 0.05
+
+
+def test_hand_checked_resamples() -> None:
+    # gold [1, 2, 3], scores [1, 3, 2] drawn as items (0, 0, 1): gold [1, 1, 2], scores [1, 1, 3],
+    # the same ranks [1.5, 1.5, 3] on both sides, so Spearman 1
+    spearman = Correlation(np.array([1.0, 2.0, 3.0]), np.array([[1.0], [3.0], [2.0]]), "spearman")
+    assert spearman.resampled(np.array([[2, 1, 0]]))[0, 0] == pytest.approx(1.0)
+    assert spearman.observed()[0] == pytest.approx(0.5)
+    # labels [1, 0, 1], scores [0.9, 0.8, 0.1]: AP = (1/1 + 2/3) / 2; drawn as (1, 2, 2): scores
+    # [0.8, 0.1, 0.1] with labels [0, 1, 1] -> one tied group of two positives at precision 2/3
+    ap = AveragePrecision(np.array([1, 0, 1]), [np.array([[0.9], [0.8], [0.1]])])
+    np.testing.assert_allclose(ap.resampled(np.array([[1, 1, 1], [0, 1, 2]]))[:, 0], [5 / 6, 2 / 3])
+    # two items whose differences are both 0.2: of the four sign patterns, two reach |0.2|
+    flips = MeanOfItems(np.array([[0.7, 0.5], [0.4, 0.2]])).signed(draw_signs(np.random.default_rng(0), 20_000, 2))
+    assert np.mean(np.abs(flips[:, 0] - flips[:, 1]) >= 0.2 - 1e-12) == pytest.approx(0.5, abs=0.02)

@@ -143,7 +143,8 @@ def test_tiers_step_down_from_the_leader() -> None:
     # Holm per step: leader 0 vs 1..4 -> [0.3, 0.03, 0.03, 0.004]; leader 2 vs 3, 4 -> [0.5, 0.02]
     assert tiers(scores, p, ALPHA).tolist() == [1, 1, 2, 2, 3]
     # a model not distinguishable from the leader joins it even if it differs from a tier-mate
-    assert tiers(np.array([0.9, 0.8, 0.7]), np.array([[1, 0.2, 0.3], [0.2, 1, 0.01], [0.3, 0.01, 1]]), ALPHA).tolist() == [1, 1, 1]
+    chain = np.array([[1, 0.2, 0.3], [0.2, 1, 0.01], [0.3, 0.01, 1]])
+    assert tiers(np.array([0.9, 0.8, 0.7]), chain, ALPHA).tolist() == [1, 1, 1]
 
 
 def test_against_leader_reports_only_the_leaders_pairs() -> None:

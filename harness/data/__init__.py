@@ -82,12 +82,13 @@ def _from_rows(spec: TaskSpec, split_rows: dict[str, list[dict[str, Any]]], path
         return row_tasks.classification(
             split_rows[train], split_rows[split], cols, (paths[train], paths[split]), explicit="label" in spec.columns
         )
+    if spec.type == "reranking":
+        return row_tasks.reranking(split_rows[split], cols, paths[split], split=split)
     builders = {
         "sts": row_tasks.sts,
         "pair_classification": row_tasks.pair_classification,
         "clustering": row_tasks.clustering,
         "summarization": row_tasks.summarization,
-        "reranking": row_tasks.reranking,
     }
     if spec.type not in builders:
         raise DataError(f"{paths[split]}: {spec.type} data must be a folder in the BEIR layout (corpus.jsonl, queries.jsonl, qrels/)")

@@ -7,6 +7,7 @@ fault, its line number (1-based, counting data rows).
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,15 @@ def sts(rows: Rows, columns: dict[str, str], path: Path) -> STSData:
 
 
 def pair_classification(rows: Rows, columns: dict[str, str], path: Path) -> PairClassificationData:
-    """Rows are pairs; mteb's hub layout (one row holding lists of pairs) is flattened."""
+    """Rows are pairs; mteb's hub layout (one row holding lists of pairs) is flattened.
+
+    Older mteb hub data sets name the two sides ``sent1`` / ``sent2`` (mteb renames them in
+    ``dataset_transform``, e.g. SprintDuplicateQuestions); they are read when the default
+    ``sentence1`` / ``sentence2`` columns are absent.
+    """
+    default = (columns["sentence1"], columns["sentence2"]) == ("sentence1", "sentence2")
+    if rows and default and "sentence1" not in rows[0] and "sent1" in rows[0]:
+        columns = {**columns, "sentence1": "sent1", "sentence2": "sent2"}
     if rows and isinstance(rows[0].get(columns["sentence1"]), list):
         rows = [
             {columns["sentence1"]: a, columns["sentence2"]: b, columns["label"]: y}
@@ -132,13 +141,23 @@ def classification(train: Rows, test: Rows, columns: dict[str, str], paths: tupl
 
 
 def clustering(rows: Rows, columns: dict[str, str], path: Path) -> ClusteringData:
-    """One row per text; mteb's legacy layout (rows holding lists of texts and labels) is flattened."""
+    """One row per text; mteb's hub layout (each row one set: lists of texts and labels) is
+    flattened, and ``sets`` records each text's row (the legacy protocol clusters each set)."""
     values = column(rows, "text", columns, path)
     gold = column(rows, "label", columns, path)
+    sets = None
     if values and isinstance(values[0], list):
+        for line, (batch, batch_gold) in enumerate(zip(values, gold), start=1):
+            if not isinstance(batch, list) or not isinstance(batch_gold, list) or len(batch) != len(batch_gold):
+                raise DataError(
+                    f"{path}: line {line}: columns {columns['text']!r} and {columns['label']!r} must be lists of the same length"
+                )
+            if not batch:
+                raise DataError(f"{path}: line {line}: column {columns['text']!r} is an empty set")
+        sets = np.repeat(np.arange(len(values)), [len(batch) for batch in values])
         values = [t for batch in values for t in batch]
         gold = [g for batch in gold for g in batch]
-    return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path))
+    return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path), sets)
 
 
 def summarization(rows: Rows, columns: dict[str, str], path: Path) -> SummarizationData:
@@ -152,24 +171,58 @@ def summarization(rows: Rows, columns: dict[str, str], path: Path) -> Summarizat
     return SummarizationData([list(h) for h in human], [list(m) for m in machine], [[float(x) for x in r] for r in relevance])
 
 
-def reranking(rows: Rows, columns: dict[str, str], path: Path) -> RetrievalData:
+def reranking(rows: Rows, columns: dict[str, str], path: Path, split: str | None = None) -> RetrievalData:
     """mteb's row layout for reranking: ``query``, ``positive`` (list), ``negative`` (list).
 
-    Each distinct text becomes one document (ids ``d0``, ``d1``, ...); each row one query whose
-    candidates are its positives and negatives, relevant = positives.
+    Converted exactly as mteb 2.x converts it (``AbsTaskReranking.transform_old_dataset_format``):
+    rows without a positive or without a negative are dropped (one warning says how many); the
+    i-th remaining row becomes query ``{split}_query{i}``; each of its positives becomes its own
+    document ``apositive_{qid}_{j:05d}`` (relevance 1) and each negative ``negative_{qid}_{j:05d}``
+    (judged, relevance 0), and these are the query's candidates. Texts are not merged: a text
+    listed twice is two documents with equal scores, ordered by id as mteb orders them (so in a
+    tie a negative ranks above a positive), which is what makes MAP match mteb's.
+
+    Args:
+        split: the split name in the ids (default: the file name without suffix); only the order
+            of ids within one query can move a score, and that does not depend on it.
     """
-    queries = texts(column(rows, "query", columns, path), "query", columns, path)
-    doc_ids: dict[str, str] = {}
+    split = split or path.stem
+    queries: dict[str, str] = {}
+    corpus: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
     candidates: dict[str, list[str]] = {}
-    query_map: dict[str, str] = {}
-    for line, (row, query) in enumerate(zip(rows, queries), start=1):
-        positives, negatives = row.get(columns["positive"]), row.get(columns["negative"]) or []
-        if not isinstance(positives, list) or not positives:
-            raise DataError(f"{path}: line {line}: column {columns['positive']!r} must be a non-empty list")
-        qid = f"q{line - 1}"
-        query_map[qid] = query
-        ids = [doc_ids.setdefault(text, f"d{len(doc_ids)}") for text in [*positives, *negatives]]
-        candidates[qid] = list(dict.fromkeys(ids))
-        qrels[qid] = {doc_ids[text]: 1 for text in positives}
-    return RetrievalData({i: t for t, i in doc_ids.items()}, query_map, qrels, candidates)
+    dropped = 0
+    for line, row in enumerate(rows, start=1):
+        sides = []
+        for logical in ("positive", "negative"):
+            value = row.get(columns[logical])
+            if value is None and logical == "negative":
+                value = []
+            if not isinstance(value, list):
+                raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be a list of texts")
+            for doc in value:
+                if not isinstance(doc, str) or not doc.strip():
+                    raise DataError(f"{path}: line {line}: column {columns[logical]!r} holds an empty or non-text entry")
+            sides.append(value)
+        positives, negatives = sides
+        if not positives or not negatives:
+            dropped += 1  # mteb filters these out before numbering the queries
+            continue
+        query = row.get(columns["query"])
+        if not isinstance(query, str) or not query.strip():
+            raise DataError(f"{path}: line {line}: column {columns['query']!r} must be a non-empty text")
+        qid = f"{split}_query{len(queries)}"
+        queries[qid] = query
+        ids = []
+        for prefix, docs, grade in (("apositive", positives, 1), ("negative", negatives, 0)):
+            for j, doc in enumerate(docs):
+                doc_id = f"{prefix}_{qid}_{j:05d}"
+                corpus[doc_id] = doc
+                qrels.setdefault(qid, {})[doc_id] = grade
+                ids.append(doc_id)
+        candidates[qid] = ids
+    if not queries:
+        raise DataError(f"{path}: no row has both a positive and a negative (column {columns['positive']!r}, {columns['negative']!r})")
+    if dropped:
+        warnings.warn(f"{path}: {dropped} rows without a positive or without a negative dropped, as mteb does", stacklevel=2)
+    return RetrievalData(corpus, queries, qrels, candidates)

@@ -63,10 +63,14 @@ class ClusteringData:
     Attributes:
         texts: list of length n_texts.
         labels: array of shape (n_texts,) (ints or strings).
+        sets: None, or int array of shape (n_texts,): the row of mteb's hub layout (one row =
+            one list of texts = one clustering set) each text came from, 0-based in row order.
+            Only the legacy clustering protocol (one k-means per set) uses it.
     """
 
     texts: list[str]
     labels: np.ndarray
+    sets: np.ndarray | None = None
 
 
 @dataclass

@@ -26,18 +26,36 @@ seeded once in ``__init__``) and is never reset, so a second evaluation with the
 object (another split, subset or model) samples different documents. We rebuild the generator
 from ``seed`` on every call, which reproduces mteb's *first* evaluation in a fresh task object.
 
-Items:
+Legacy protocol (``protocol: legacy``): mteb 2.x ``AbsTaskClusteringLegacy``, with which mteb
+still scores the MTEB-paper clustering tasks that keep their v1 names (TwentyNewsgroupsClustering,
+RedditClustering, ...; their ``.v2`` versions use the fast protocol). Each row of the hub data is
+one set (``ClusteringData.sets``; data without sets is one set): a set with one distinct label
+scores 1.0 without clustering; any other is clustered by ``MiniBatchKMeans(n_clusters=<distinct
+labels of the set>, batch_size=500, n_init="auto", random_state=seed)`` (mteb's
+``ClusteringEvaluator``) and scored with ``v_measure_score``. Metrics: ``v_measure`` (mean over
+sets) and ``v_measure_std`` (population std); mteb reports no AMI there, so ``ami`` is left out.
+Every text is embedded; the fast-protocol options are ignored. It is deterministic (mteb too).
+
+Items (fast protocol):
     ``v_measures``, ``ami_scores``: float64 (n_clusters,), one score per draw.
     ``sample_indices``: int32 (n_clusters, max_documents_per_cluster), rows of the embedded
         documents in each draw.
     ``assignments``: int32 (n_clusters, max_documents_per_cluster), k-means cluster per draw.
     ``labels``: int64 (n_embedded,), gold label index of each embedded document (-1: dropped).
 The main score on a resample ``idx`` of draws is ``v_measures[idx].mean()``.
+
+Items (legacy protocol):
+    ``v_measures``: float64 (n_sets,), one score per set.
+    ``set_index``: int32 (n_texts,), the set of each text.
+    ``assignments``: int32 (n_texts,), k-means cluster of each text (-1 in single-label sets).
+    ``labels``: int64 (n_texts,), gold label index of each text.
+The main score on a resample ``idx`` of sets is ``v_measures[idx].mean()``.
 """
 
 from __future__ import annotations
 
 import random
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -59,6 +77,7 @@ class Options(BaseModel):
     n_clusters: int = Field(10, ge=1)
     k_mean_batch_size: int = Field(512, ge=1)
     seed: int = 42
+    protocol: Literal["fast", "legacy"] = "fast"
 
     @model_validator(mode="after")
     def _one_limit(self) -> Options:
@@ -84,7 +103,10 @@ def _embedded_indices(n: int, options: Options, rng: random.Random) -> list[int]
 
 
 def text_groups(data: ClusteringData, options: Options) -> dict[str, TextGroup]:
-    """``texts``: the documents mteb embeds, in its sampling order (symmetric: no role)."""
+    """``texts``: the documents mteb embeds, in its sampling order (symmetric: no role); every
+    text, in order, under the legacy protocol."""
+    if options.protocol == "legacy":
+        return {"texts": TextGroup(list(data.texts))}
     idx = _embedded_indices(len(data.texts), options, random.Random(options.seed))
     return {"texts": TextGroup([data.texts[i] for i in idx])}
 
@@ -110,6 +132,8 @@ def evaluate(
     from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
     from threadpoolctl import threadpool_limits
 
+    if options.protocol == "legacy":
+        return _evaluate_legacy(data, as_matrix(embeddings["texts"]), options)
     rng = random.Random(options.seed)
     idx = _embedded_indices(len(data.texts), options, rng)
     emb = as_matrix(embeddings["texts"])
@@ -151,6 +175,42 @@ def evaluate(
         "assignments": assignments,
         "labels": codes,
     }
+    return EvalOutput(metrics=as_floats(metrics), items=items)
+
+
+LEGACY_BATCH_SIZE = 500  # mteb ClusteringEvaluator's clustering_batch_size (never overridden)
+
+
+def _evaluate_legacy(data: ClusteringData, emb: object, options: Options) -> EvalOutput:
+    """mteb ``AbsTaskClusteringLegacy``: one k-means per set (see the module docstring)."""
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.metrics.cluster import v_measure_score
+    from threadpoolctl import threadpool_limits
+
+    n = len(data.texts)
+    if emb.shape[0] != n:
+        raise ValueError(f"embeddings have {emb.shape[0]} rows, expected {n}")
+    sets = np.zeros(n, dtype=np.int64) if data.sets is None else np.asarray(data.sets, dtype=np.int64)
+    raw = np.asarray(data.labels)
+    codes = np.unique(raw, return_inverse=True)[1].ravel().astype(np.int64)
+    n_sets = int(sets.max()) + 1 if n else 0
+    v_measures = np.empty(n_sets)
+    assignments = np.full(n, -1, dtype=np.int32)
+    with threadpool_limits(1, user_api="openmp"):
+        for s in range(n_sets):
+            rows = np.flatnonzero(sets == s)
+            k = len(np.unique(codes[rows]))
+            if k <= 1:  # mteb: "v_measure is always 1.0", nothing is clustered
+                v_measures[s] = 1.0
+                continue
+            kmeans = MiniBatchKMeans(
+                n_clusters=k, batch_size=LEGACY_BATCH_SIZE, n_init="auto", compute_labels=True, random_state=options.seed
+            )
+            kmeans.fit(take_rows(emb, rows))
+            assignments[rows] = kmeans.labels_
+            v_measures[s] = v_measure_score(raw[rows], kmeans.labels_)
+    metrics = {"v_measure": float(np.mean(v_measures)), "v_measure_std": float(np.std(v_measures))}
+    items = {"v_measures": v_measures, "set_index": sets.astype(np.int32), "assignments": assignments, "labels": codes}
     return EvalOutput(metrics=as_floats(metrics), items=items)
 
 

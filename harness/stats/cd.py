@@ -53,5 +53,6 @@ def cd_svg(mean_ranks: pd.Series, p_values: pd.DataFrame, *, alpha: float, cd: f
         ax.set_ylim(top=2.4)
     ax.set_title(f"{title}\nmean rank (1 = best)", fontsize=9, pad=18)
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    with matplotlib.rc_context({"svg.hashsalt": "harness"}):  # the same input gives the same bytes
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
