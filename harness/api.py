@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpecError
+from harness.errors import ModelError, SpecError
 from harness.registry import discover_specs, select_tasks
 from harness.runner import RunSummary
 from harness.specs import TaskSpec, load_spec
@@ -210,7 +210,7 @@ def _spending_caps(models: Sequence[Any], max_cost: float | None) -> list[dict[s
 
     caps = [{"max_cost": max_cost} if isinstance(m, str) and getattr(adapter_class(resolve_model(m).adapter), "billed", False) else {} for m in models]
     if not any(caps):
-        raise SpecError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
+        raise ModelError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
     return caps
 
 
@@ -259,6 +259,42 @@ def published_comparison(results_dir: str | Path = DEFAULT_RESULTS_DIR) -> Any:
     from harness.bridges.published import published_comparison as compare_published
 
     return compare_published(load_results(results_dir))
+
+
+def reproduce(
+    reference: str | Path = "mteb_paper_eng",
+    *,
+    models: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    data_dir: str | Path | None = None,
+    results_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    task_dirs: Sequence[str | Path] = (),
+    batch_size: int = 32,
+    verbose: bool = True,
+) -> Any:
+    """Run a reference table's models (``references/<name>.yaml``) on its tasks whose data is
+    available, through :func:`evaluate` (same store, resumed), and compare with the published
+    numbers. Writes ``<out_dir>/<reference>.md`` and ``.html`` (default ``reports/reproduce``).
+
+    Returns:
+        A ``harness.reproduce.Reproduction``: ``.table`` (DataFrame: task, model, metric,
+        published, ours, delta, tolerance, status, verdict, ...), ``.exit_code`` (0 when every
+        row that ran is within tolerance), ``.markdown_path``, ``.html_path``.
+    """
+    from harness.reproduce import run
+
+    return run(
+        reference,
+        models=models,
+        tasks=tasks,
+        data_dir=data_dir,
+        results_dir=results_dir,
+        out_dir=out_dir,
+        task_dirs=task_dirs,
+        batch_size=batch_size,
+        verbose=verbose,
+    )
 
 
 def cache_info(cache_dir: str | Path | None = None) -> list[dict[str, Any]]:

@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="output directory (default: reports/<suite> or reports/all)")
     report.add_argument("--suite")
     _add_task_source_args(report)
+
+    reproduce = sub.add_parser("reproduce", help="run a reference table's models on its tasks and compare with the published numbers")
+    reproduce.add_argument("--reference", default="mteb_paper_eng", help="a table in references/ (by name) or a YAML file (default: mteb_paper_eng)")
+    reproduce.add_argument("--models", type=_csv_list, help="models to run (aliases, hub ids, paths; default: the table's models that have a built-in alias)")
+    reproduce.add_argument("--tasks", type=_csv_list, help="only these tasks of the table")
+    reproduce.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
+    reproduce.add_argument("--results", default="results", help="results directory (default: results)")
+    reproduce.add_argument("--out", default="reports/reproduce", help="where <reference>.md and .html go (default: reports/reproduce)")
+    reproduce.add_argument("--batch-size", type=int, default=32)
+    _add_task_source_args(reproduce)
     return parser
 
 
@@ -185,7 +195,28 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results}
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Exit 0 when every row that ran is within tolerance, 1 otherwise (2: user error)."""
+    from harness import api
+
+    if args.batch_size < 1:
+        raise HarnessError(f"--batch-size: must be at least 1 (got {args.batch_size})")
+    result = api.reproduce(
+        args.reference,
+        models=args.models,
+        tasks=args.tasks,
+        data_dir=args.data_dir,
+        results_dir=args.results,
+        out_dir=args.out,
+        task_dirs=args.task_dir,
+        batch_size=args.batch_size,
+    )
+    print(result.to_markdown())
+    print(f"reproduce: {result.summary()}; report: {result.markdown_path}, {result.html_path}", file=sys.stderr)
+    return result.exit_code
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results, "reproduce": cmd_reproduce}
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:

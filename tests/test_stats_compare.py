@@ -14,7 +14,7 @@ from scipy import stats
 
 from harness.stats import StatsError, compare
 from harness.stats.across import friedman, mteb_aggregates, posthoc, rank_bootstrap
-from harness.stats.comparison import PAIR_COLUMNS
+from harness.stats.tables import PAIR_COLUMNS
 from harness.stats.items import task_statistic
 from harness.store import StoredResult, iter_results, write_result
 

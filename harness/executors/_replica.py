@@ -116,6 +116,10 @@ class Replica:
         self.node = node_label()
         self._data: OrderedDict[str, tuple[Any, dict[Role, list[str]] | None]] = OrderedDict()
 
+    def where(self) -> str:
+        """This replica's node, ``IP/node-id-prefix``."""
+        return self.node
+
     def _unshared(self) -> dict[str, Any] | None:
         if self.marker.exists():
             return None

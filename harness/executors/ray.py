@@ -111,6 +111,7 @@ class _Slot:
     model: int
     busy: _Item | None = None
     node: str | None = None
+    where: Any = None  # ref of the replica's node label, asked for at its start
 
 
 class RayExecutor:
@@ -339,7 +340,8 @@ class _Run:
         if unit.finished:
             return
         unit.losses += 1
-        where = f" on node {slot.node}" if slot.node else ""
+        node = self._node(slot)
+        where = f" on node {node}" if node else ""
         if unit.losses > self.o.max_retries:
             message = f"lost its Ray worker {unit.losses} times (last{where}: {_first_line(err)})"
             self._finish(unit, UnitOutcome(self._name(unit), unit.spec.name, "failed", message=message))
@@ -377,6 +379,15 @@ class _Run:
             fits = min(fits, int(gpus // self.o.gpus_per_model))
         return max(1, fits)
 
+    def _node(self, slot: _Slot) -> str | None:
+        """The replica's node, if it said so before it was lost."""
+        if slot.node is None and slot.where is not None:
+            try:
+                slot.node = self.ray.get(slot.where, timeout=1)
+            except Exception:  # noqa: BLE001 - died before answering
+                slot.where = None
+        return slot.node
+
     def _replicas(self, model: int) -> int:
         return sum(s.model == model for s in self.slots)
 
@@ -390,7 +401,7 @@ class _Run:
         handle = self.actor.options(num_cpus=self.o.cpus_per_unit, num_gpus=self.o.gpus_per_model, max_restarts=0).remote(
             self.model_refs[model], self.ctx, threads, str(self.marker)
         )
-        slot = _Slot(handle, model)
+        slot = _Slot(handle, model, where=handle.where.remote())
         self.slots.append(slot)
         return slot
 

@@ -13,9 +13,10 @@ Reads the results store only (never models, encoders or evaluators). Entry point
 
 Modules: ``resample`` (main scores on resampled items, per kind of statistic), ``items``
 (stored arrays -> statistic, per task type), ``within`` (one task), ``across`` (many tasks),
-``cd`` (diagram), ``comparison`` (the entry point).
+``cd`` (diagram), ``tables`` (the result tables, JSON), ``comparison`` (the entry point).
 """
 
-from harness.stats.comparison import Comparison, StatsError, compare
+from harness.stats.comparison import compare
+from harness.stats.tables import Comparison, StatsError
 
 __all__ = ["Comparison", "StatsError", "compare"]
