@@ -11,6 +11,10 @@ results folder and embedding cache (nothing is resumed or cached from an earlier
   ``minilm-l3-onnx`` on LeeBackgroundLeadRetrieval), local executor vs the Ray executor with one
   worker. Target ≤ 10 %.
 
+The machine may be shared: before each run the script waits (``--patience``) until other
+processes use at most ``--max-busy`` of the CPUs, and records how busy they were and the load
+average after the run beside each time.
+
 Two times per run: ``evaluate`` (the executor's work, Ray already up, as on a standing cluster)
 and ``total`` (also starting and stopping the local Ray instance, as ``--executor ray`` without
 ``--ray-address`` does). Ratios use the best of ``--repeat`` runs.
@@ -42,8 +46,33 @@ OVERHEAD_UNITS: list[tuple[Any, list[str]]] = [
     ("minilm-l6-int8", ["LeeBackgroundLeadRetrieval", "MiniNewsgroupsClassification", "MiniNewsgroupsSubjectRetrieval"]),
     ("minilm-l3-onnx", ["LeeBackgroundLeadRetrieval"]),
 ]
+QUIET = [0.15, 300.0]  # (max busy share of the CPUs before a run, seconds to wait for it)
 ONE_THREAD = {"HARNESS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "TOKENIZERS_PARALLELISM": "false", "RAY_AUTH_MODE": "disabled"}
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def own_ticks() -> int:
+    """CPU ticks used by this process and every descendant (living, or reaped by one: cutime)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            table[int(entry.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    tree, frontier = {os.getpid()}, {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, (parent, _) in table.items() if parent in frontier} - tree
+        tree |= frontier
+    return sum(table[pid][1] for pid in tree if pid in table)
 
 
 def one_run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +80,7 @@ def one_run(spec: dict[str, Any]) -> dict[str, Any]:
     import logging
 
     began = time.perf_counter()
+    busy0, total0 = cpu_ticks()
     sys.path.insert(0, str(REPO))
     import harness
 
@@ -68,15 +98,42 @@ def one_run(spec: dict[str, Any]) -> dict[str, Any]:
         assert run.summary.count("done") == expected, run.summary.line()
         units += [{"model": r.model_name, "task": r.task_name, "seconds": r.data.evaluation_time, "main_score": r.main_score} for r in run.results]
     finished = time.perf_counter()
+    busy1, total1 = cpu_ticks()
+    others = max(0.0, (busy1 - busy0 - own_ticks()) / (total1 - total0))  # share of all CPUs other processes used
     if ray is not None:
         ray.shutdown()
-    return {"evaluate_s": finished - ready, "total_s": time.perf_counter() - began, "units": units}
+    return {"evaluate_s": finished - ready, "total_s": time.perf_counter() - began, "others_busy": others, "units": units}
+
+
+def busy_fraction(seconds: float = 3.0) -> float:
+    """Share of all CPUs busy over ``seconds`` (from /proc/stat; 0.0 where it is missing)."""
+    def sample() -> tuple[int, int]:
+        try:
+            values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        except OSError:
+            return 0, 0
+        return sum(values), values[3] + values[4]  # total, idle + iowait
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 1.0 - (idle1 - idle0) / (total1 - total0) if total1 > total0 else 0.0
+
+
+def wait_until_quiet(max_busy: float, patience: float) -> float:
+    """Wait (up to ``patience`` s) until other processes use at most ``max_busy`` of the CPUs."""
+    deadline = time.monotonic() + patience
+    busy = busy_fraction()
+    while busy > max_busy and time.monotonic() < deadline:
+        busy = busy_fraction()
+    return busy
 
 
 def measure(executor: str, cpus: int, units: list[tuple[Any, list[str]]], repeat: int) -> dict[str, Any]:
     """Best of ``repeat`` fresh runs (by evaluate time); every run's times are kept."""
     runs = []
     for _ in range(repeat):
+        busy = wait_until_quiet(QUIET[0], QUIET[1])
         with tempfile.TemporaryDirectory(prefix="bench_ray_") as folder:
             spec = {"executor": executor, "cpus": cpus, "units": units, "folder": folder}
             done = subprocess.run(
@@ -85,11 +142,12 @@ def measure(executor: str, cpus: int, units: list[tuple[Any, list[str]]], repeat
             )
             if done.returncode != 0:
                 raise SystemExit(f"{executor} × {cpus} failed:\n{done.stderr[-3000:]}")
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"  {executor:5} {cpus} worker(s): evaluate {runs[-1]['evaluate_s']:6.1f} s, total {runs[-1]['total_s']:6.1f} s", flush=True)
+            runs.append({**json.loads(done.stdout.strip().splitlines()[-1]), "busy_before": busy, "load_after": os.getloadavg()[0]})
+        print(f"  {executor:5} {cpus} worker(s): evaluate {runs[-1]['evaluate_s']:6.1f} s, total {runs[-1]['total_s']:6.1f} s"
+              f"  (other processes: {100 * busy:.0f} % of the CPUs before, {100 * runs[-1]['others_busy']:.0f} % during)", flush=True)
     best = min(runs, key=lambda r: r["evaluate_s"])
     return {"executor": executor, "workers": cpus, "evaluate_s": best["evaluate_s"], "total_s": min(r["total_s"] for r in runs),
-            "runs": [{"evaluate_s": r["evaluate_s"], "total_s": r["total_s"]} for r in runs], "units": best["units"]}
+            "runs": [{k: r[k] for k in ("evaluate_s", "total_s", "busy_before", "others_busy", "load_after")} for r in runs], "units": best["units"]}
 
 
 def scores(result: dict[str, Any]) -> dict[str, float]:
@@ -99,8 +157,11 @@ def scores(result: dict[str, Any]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="fresh runs per configuration (the best counts)")
+    parser.add_argument("--max-busy", type=float, default=0.15, help="wait before each run until others use at most this share of the CPUs")
+    parser.add_argument("--patience", type=float, default=300, help="seconds to wait for that at most, per run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    QUIET[:] = [args.max_busy, args.patience]
     if args.one:
         print(json.dumps(one_run(json.loads(args.one))))
         return
@@ -126,6 +187,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "quiet": {"max_busy": QUIET[0], "patience_s": QUIET[1]}, "repeat": args.repeat,
         "threads_per_worker": 1,
         "scaling": {"models": SCALING_MODELS, "tasks": SCALING_TASKS, "one_worker": one, "two_workers": two,
                     "speedup_evaluate": speedup, "speedup_total": speedup_total, "target": 1.7},

@@ -14,6 +14,7 @@ _EXPORTS = {
     "evaluate": "harness.api",
     "get_tasks": "harness.api",
     "report": "harness.api",
+    "compare": "harness.api",
     "load_results": "harness.api",
     "RunResult": "harness.api",
     "TaskSpec": "harness.specs",

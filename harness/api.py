@@ -297,6 +297,28 @@ def reproduce(
     )
 
 
+def compare(
+    results_dir: str | Path = DEFAULT_RESULTS_DIR,
+    *,
+    models: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    against: str = "all",
+) -> Any:
+    """Significance of the differences between stored models (see ``harness.stats.compare``).
+
+    Returns:
+        A ``Comparison``: ``.pairs``, ``.intervals``, ``.summary`` DataFrames, ``.cd_svg()``, ``.to_json()``.
+    """
+    from harness.stats import compare as compare_results
+
+    return compare_results(
+        load_results(results_dir), models=models, tasks=tasks, n_resamples=n_resamples, seed=seed, alpha=alpha, against=against
+    )
+
+
 def cache_info(cache_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Per cached model: name/revision, number of vectors, bytes."""
     from harness.cache import EmbeddingCache, default_cache_dir

@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="task specs (default) or every supported task of the installed mteb (run them as mteb:NAME)")
     _add_task_source_args(listing)
 
+    compare = sub.add_parser("compare", help="which differences between models are significant")
+    compare.add_argument("--results", default="results")
+    compare.add_argument("--models", type=_csv_list)
+    compare.add_argument("--tasks", type=_csv_list)
+    compare.add_argument("--resamples", type=int, default=10_000)
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--alpha", type=float, default=0.05)
+    compare.add_argument("--against", choices=["all", "leader"], default="all")
+    compare.add_argument("--json", action="store_true", help="print the pairs and the summary as JSON")
+
     cache = sub.add_parser("cache", help="inspect or clear the embedding cache")
     cache.add_argument("action", choices=["info", "clear"])
     cache.add_argument("--cache-dir", help="default: $HARNESS_CACHE_DIR or ~/.cache/harness")
@@ -184,6 +194,27 @@ def cmd_import_results(args: argparse.Namespace) -> int:
     return 0 if summary.written else EXIT_USER_ERROR
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness import api
+
+    result = api.compare(args.results, models=args.models, tasks=args.tasks, n_resamples=args.resamples, seed=args.seed,
+                         alpha=args.alpha, against=args.against)
+    if args.json:
+        print(result.to_json())
+        return 0
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
+        print(result.pairs.iloc[:, :11].to_string(index=False))
+        print()
+        print(result.summary.to_string(index=False))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    method = result.method
+    print(f"method: {method}", file=sys.stderr)
+    return 0
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from harness import api
 
@@ -216,7 +247,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results, "reproduce": cmd_reproduce}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results, "reproduce": cmd_reproduce, "compare": cmd_compare}
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:

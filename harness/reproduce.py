@@ -244,12 +244,10 @@ def select_models(reference: Reference, models: Sequence[str] | None) -> tuple[d
         runnable = {mid: aliases[mid] for mid in ids if mid in aliases}
         return runnable, [mid for mid in ids if mid not in runnable]
     runnable: dict[str, str] = {}
-    aliases: dict[str, str] | None = None
     for given in models:
         name = _alias_name(given) if _is_alias(given) else None
         if name is None and given in ids:  # a table hub id: run the alias recording it, if any
-            aliases = aliases if aliases is not None else builtin_models(ids)
-            name, given = given, aliases.get(given, given)
+            name, given = given, builtin_models([given]).get(given, given)
         if name is None:
             from harness.models import load_model
 
@@ -408,6 +406,10 @@ def _tolerance(value: Any) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def _verdict(record: Mapping[str, Any]) -> str:
     if record["status"] in ("within", "outside"):
         return record["verdict"]
@@ -422,7 +424,7 @@ def display_rows(table: Any) -> list[dict[str, str]]:
             {
                 "task": record["task"],
                 "model": record["model"],
-                "metric": record["metric"] or "",
+                "metric": _text(record["metric"]),
                 "published": _number(record["published"]),
                 "ours": _number(record["ours"]),
                 "Δ": _delta(record["delta"]),
@@ -441,13 +443,13 @@ def _notes(table: Any) -> list[tuple[str, str]]:
     """(task, note) pairs, one per distinct note, in table order."""
     seen: dict[tuple[str, str], None] = {}
     for record in table.to_dict("records"):
-        if record["note"]:
+        if _text(record["note"]):
             seen.setdefault((record["task"], record["note"]), None)
     return list(seen)
 
 
 def _messages(table: Any) -> list[tuple[str, str, str]]:
-    return [(r["task"], r["model"], r["message"]) for r in table.to_dict("records") if r["status"] == "failed" and r["message"]]
+    return [(r["task"], r["model"], r["message"]) for r in table.to_dict("records") if r["status"] == "failed" and _text(r["message"])]
 
 
 def tolerance_policy(reference: Reference) -> list[tuple[str, float]]:

@@ -109,6 +109,8 @@ def test_without_ray_in_a_fresh_interpreter(tmp_path: Path) -> None:
         (["--shard-size", "10", "--cpus-per-unit", "2"], "error: --cpus-per-unit, --shard-size: only with --executor ray"),
         (["--executor", "ray", "--shard-size", "0"], "error: --shard-size: must be at least 1 (got 0)"),
         (["--executor", "ray", "--cpus-per-unit", "0"], "error: --cpus-per-unit: must be more than 0 (got 0.0)"),
+        (["--executor", "ray", "--ray-address", "127.0.0.1:1"],
+         "error: --ray-address: nothing answers at 127.0.0.1:1 (Connection refused); is the head node started (ray start --head)?"),
     ],
 )
 def test_bad_ray_flags_are_user_errors(flags: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -193,3 +195,30 @@ def test_a_user_error_is_reported_once_and_not_retried(ray_local: object, tmp_pa
     lines = [line for line in err.splitlines() if "BadRows" in line]
     assert len(lines) == 2 and all(line.startswith("failed") and "column 'sentence2' not found" in line for line in lines), err
     assert "retry" not in err
+
+
+def test_which_units_may_be_sharded() -> None:
+    """Cached models without fitting, except on tasks that chunk long documents (see _replica.shardable)."""
+    from harness.executors._replica import shardable
+    from harness.long_documents import LongDocuments
+
+    class Encoder:
+        def cache_identity(self) -> dict:
+            return {"name": "x"}
+
+        def token_spans(self, texts: list[str]) -> list:
+            return [[(0, len(t))] for t in texts]
+
+    class Fitted(Encoder):
+        def fit(self, documents: list[str]) -> None: ...
+
+    class Uncached(Encoder):
+        def cache_identity(self) -> None:
+            return None
+
+    spec = harness.get_tasks(["MiniNewsgroupsSubjectRetrieval"])[0]
+    chunked = spec.model_copy(update={"long_documents": LongDocuments(strategy="chunk_mean")})
+    truncated = spec.model_copy(update={"long_documents": LongDocuments(strategy="truncate")})
+    assert shardable(Encoder(), spec) and shardable(Encoder(), truncated)
+    assert not shardable(Encoder(), chunked)
+    assert not shardable(Fitted(), spec) and not shardable(Uncached(), spec)

@@ -47,9 +47,17 @@ def encoder_of(model: Any) -> Any:
     return getattr(model, "base", model) if getattr(model, "variant", None) is not None else model
 
 
-def shardable(model: Any) -> bool:
-    """Only cached models without per-task fitting: their vectors do not depend on the other texts."""
-    return model_identity(model) is not None and not callable(getattr(model, "fit", None))
+def shardable(model: Any, spec: TaskSpec) -> bool:
+    """Whether a unit may be embedded in shards and gathered through the cache.
+
+    Only cached models without per-task fitting (their vectors do not depend on the other texts),
+    and not a task whose long documents are chunked: the encode path caches such a text's windows,
+    not the pooled vector a shard returns, so the gather would file pooled vectors under keys that
+    mean "the whole text, truncated".
+    """
+    long_documents = getattr(spec, "long_documents", None)
+    chunked = long_documents is not None and long_documents.strategy != "truncate" and callable(getattr(model, "token_spans", None))
+    return model_identity(model) is not None and not callable(getattr(model, "fit", None)) and not chunked
 
 
 def distinct_texts(spec: TaskSpec, data: Any) -> dict[Role, list[str]]:
@@ -169,7 +177,7 @@ class Replica:
         try:
             if shards:
                 self._seed(spec, shards)
-            elif shard_size is not None and shardable(encoder_of(self.model)):
+            elif shard_size is not None and shardable(encoder_of(self.model), spec):
                 sizes = {role: len(texts) for role, texts in self._texts(spec).items()}
                 if max(sizes.values(), default=0) > shard_size:
                     return {"kind": "shard", "sizes": sizes, "node": self.node}

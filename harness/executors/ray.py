@@ -24,8 +24,13 @@ Sharding
     object store. When every shard is in, one replica seeds its cache with the shard vectors
     (through ``encode_groups`` again, with a stand-in model that answers from the shards, so the
     encode path computes the cache keys) and runs the unit: every sharded text is a cache hit and
-    scoring is unchanged. A model is the encode path's alone; only cacheable models without
-    per-task fitting are sharded (BM25's vectors depend on the whole corpus).
+    scoring is unchanged. Only shards whose texts that cache lacks are fetched from the object
+    store (none when the shards ran on nodes sharing its cache). This keeps ``encode.py`` the
+    only caller of a model and needs no change to it or to ``execute_unit``; the price is that a
+    sharded unit's result records its texts as "from cache". Only cacheable models without
+    per-task fitting are sharded (BM25's vectors depend on the whole corpus), and not tasks that
+    chunk long documents (the cache holds their windows, a shard returns pooled vectors); a sweep
+    variant is sharded through its base model and derived after the gather, from the whole unit.
 
 Faults
     A replica that dies (process killed, node lost, out of memory) fails its call with a Ray
@@ -46,6 +51,9 @@ What the nodes must share
     absolute paths; the harness and the models' packages installed alike. The embedding cache
     need not be shared: each node uses its own (``--cache-dir``, else ``HARNESS_CACHE_DIR`` or
     ``~/.cache/harness`` on that node), and shard vectors travel through Ray's object store.
+    Replicas on one machine share its cache (SQLite serialises them). Across machines, keep the
+    cache on local disks: SQLite's WAL mode is not safe on a network file system, and a cache
+    key includes the model files' modification times, which differ between installations.
 """
 
 from __future__ import annotations
@@ -174,12 +182,28 @@ class RayExecutor:
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         if self.address is None:
             options["include_dashboard"] = False
+        _probe(self.address)
         try:
             ray.init(address=self.address, **options)
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             raise HarnessError(f"--ray-address: cannot connect to {where} ({_first_line(err)})") from None
         return True
+
+
+def _probe(address: str | None, timeout: float = 10.0) -> None:
+    """Fail fast on a ``HOST:PORT`` nobody listens on (``ray.init`` would retry for minutes)."""
+    import socket
+
+    if not address or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise HarnessError(f"--ray-address: nothing answers at {address} ({err.strerror or err}); is the head node started (ray start --head)?") from None
 
 
 def _absolute(ctx: UnitContext) -> UnitContext:
@@ -291,7 +315,7 @@ class _Run:
             self._lost(slot, item, err.cause)
             return
         except exceptions.RayError as err:
-            if isinstance(err, exceptions.RayActorError) and err.actor_init_failed:
+            if isinstance(err, exceptions.RayActorError) and getattr(err, "actor_init_failed", False):
                 raise HarnessError(
                     f"model {self._name(unit)}: a Ray replica could not start ({_first_line(err)}); "
                     "every node needs the harness and the model's packages installed"
@@ -329,7 +353,8 @@ class _Run:
                 unit.shards += [[role, a, b, None] for a, b in zip(bounds, bounds[1:])]
         unit.waiting = len(unit.shards)
         self.queues[unit.model].extendleft(_Item(unit, "shard", k) for k in reversed(range(len(unit.shards))))
-        self._say(f"shard   {self._name(unit)} × {unit.spec.name}: {unit.waiting} shards of ≤ {size} texts over the model's replicas")
+        largest = max(stop - start for _, start, stop, _ in unit.shards)
+        self._say(f"shard   {self._name(unit)} × {unit.spec.name}: {unit.waiting} shards of at most {largest} texts over the model's replicas")
 
     def _lost(self, slot: _Slot, item: _Item, err: BaseException) -> None:
         """The replica running ``item`` is gone (or an object it needed is): retry, bounded."""

@@ -128,8 +128,9 @@ class Correlation(TaskStatistic):
         group_ranks -= n  # before + upto - n = 2 * average rank - (n + 1)
         gold_ranks = np.take(group_ranks, self._gold.group, axis=1, out=work("gold.items", (c, n)), mode="clip")
         gold_sq = full - (self._tie_term(upto, "gold.sizes") if self._gold.tied else repeats)
+        # count-weighted centred gold ranks; they sum to 0 over each resample, so the "- n" of the
+        # model's doubled centred rank drops out of the cross products below
         weighted = np.multiply(counts, gold_ranks, out=work("weighted", (c, n)))
-        total = weighted.sum(axis=1)
         own = np.einsum("ij,ij->i", weighted, counts)
         cross_products, sums_sq = np.empty((c, self.n_models)), np.empty((c, self.n_models))
         for j, model in enumerate(self._models):
@@ -138,12 +139,12 @@ class Correlation(TaskStatistic):
                 gains = _with_previous(model.group_cumsum(weighted, work, "moved"), -1, work("gains", upto.shape))
                 cross = np.einsum("ij,ij->i", gains, _with_previous(upto, 1, work("pairs", upto.shape)))
                 sq = full - self._tie_term(upto, "sizes")
-            else:  # doubled rank 2 * cumsum - count - n, item by item along the model's order
+            else:  # doubled centred rank 2 * cumsum - count - n, item by item along the model's order
                 cumulative = model.cumsum(counts, work("model", (c, n)))
                 moved = np.take(weighted, model.order, axis=1, out=work("moved", (c, n)), mode="clip")
                 cross = 2 * np.einsum("ij,ij->i", moved, cumulative) - own
                 sq = full - repeats
-            cross_products[:, j], sums_sq[:, j] = cross - n * total, sq
+            cross_products[:, j], sums_sq[:, j] = cross, sq
         # both sums of squares are 3x the doubled-rank ones: a factor 3 on the cross products
         return ratio(3.0 * cross_products, np.sqrt(gold_sq[:, None] * sums_sq))
 
