@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt as err:
-        print(f"interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        print(str(err) or "interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `list tasks | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

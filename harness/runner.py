@@ -56,7 +56,9 @@ class RunSummary:
 
     def line(self) -> str:
         parts = [f"{self.count(s)} {s}" for s in ("done", "resumed", "skipped", "failed") if self.count(s)]
-        return ("interrupted: " if self.interrupted else "") + (", ".join(parts) or "nothing to run")
+        if self.interrupted:
+            return "interrupted: " + (", ".join(parts) or "no unit finished")
+        return ", ".join(parts) or "nothing to run"
 
 
 def _say(message: str) -> None:
