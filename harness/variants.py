@@ -97,6 +97,8 @@ def parse_sweeps(sweeps: Iterable[str]) -> list[Variant]:
             else:
                 raise HarnessError(f"--sweep {key}={raw!r}: must be a positive integer")
         axes[key] = parsed
+    if not axes:
+        return []
     keys = [k for k in SWEEP_KEYS if k in axes]
     return [Variant(**dict(zip(keys, combo))) for combo in itertools.product(*(axes[k] for k in keys))]
 

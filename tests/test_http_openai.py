@@ -293,3 +293,14 @@ def test_a_run_records_its_cost_a_rerun_costs_nothing_and_the_key_is_nowhere(
     assert KEY not in output.out + output.err
     assert _files_containing(KEY.encode(), results, cache, reports) == []
     assert _files_containing(b"5ecret", results, cache, reports) == []
+
+
+def test_a_run_over_its_cap_fails_each_unit_with_one_line_and_sends_nothing_more(api_env: FakeOpenAI, tmp_path: Path) -> None:
+    import harness
+
+    # WordSim353 has 437 distinct words: 7 requests of 64 words at about $0.1 each
+    model = adapter(price_per_million=1000.0, max_cost=0.3, max_batch_texts=64)
+    run = harness.evaluate(model, ["WordSim353", "SimLex999"], results_dir=tmp_path / "r", cache_dir=tmp_path / "c", batch_size=64, verbose=False)
+    assert [o.status for o in run.summary.outcomes] == ["failed", "failed"]
+    assert all("spending cap $0.3000 reached" in o.message and "\n" not in o.message for o in run.summary.outcomes)
+    assert 1 <= len(api_env.requests) < 7 and model.ledger.spent <= 0.3

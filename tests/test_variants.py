@@ -52,6 +52,7 @@ def test_float16_and_bytes_per_vector() -> None:
 def test_sweep_parsing_and_names() -> None:
     variants = parse_sweeps(["quantize=none,binary", "dim=64,128"])
     assert [v.suffix for v in variants] == ["@dim=64", "@dim=64,quantize=binary", "@dim=128", "@dim=128,quantize=binary"]
+    assert parse_sweeps([]) == []  # no sweep: the models themselves, unwrapped
     for bad in ["dim=0", "colour=red", "quantize=int4", "dim"]:
         with pytest.raises(HarnessError, match="--sweep"):
             parse_sweeps([bad])

@@ -49,6 +49,7 @@ from harness.store import model_folder, read_result, write_result
 
 PUBLISHED_SUFFIX = " (published)"
 _META_FILE = "model_meta.json"
+_UNKNOWN_TASK = "task unknown here or not asked for"
 
 
 class _Published(BaseModel):
@@ -276,6 +277,38 @@ def _replace_other_revisions(results_dir: Path, document: dict[str, Any]) -> Non
             path.unlink()
 
 
+def _choose(files: list[Path], references: _References, models: set[str] | None, summary: ImportSummary) -> list[dict[str, Any]]:
+    """The store document of each (model, stored task), newest mteb version first; counts the rest."""
+    chosen: dict[tuple[str, str], _Candidate] = {}
+    for path in files:
+        try:
+            published = _read(path)
+        except ValueError as err:
+            warnings.warn(f"{path}: {err}; skipped", stacklevel=3)
+            continue
+        spec = references.get(published.task_name)
+        if spec is None:
+            summary.skip(_UNKNOWN_TASK)
+            continue
+        try:
+            document = _document(path, published, spec)
+        except ValueError as err:
+            summary.skip(str(err))
+            continue
+        model = document["harness"]["model"]
+        if models is not None and model["published_name"] not in models:
+            summary.skip("model not asked for")
+            continue
+        key = (model["name"], document["task_name"])
+        candidate = _Candidate(document, _version_key(published.mteb_version))
+        if key in chosen:
+            summary.skip("an older duplicate (same model and task in another revision folder)")
+            if candidate.mteb_version <= chosen[key].mteb_version:
+                continue
+        chosen[key] = candidate
+    return [c.document for c in chosen.values()]
+
+
 def import_results(
     source: str | Path,
     results_dir: str | Path,
@@ -299,46 +332,17 @@ def import_results(
     if not source.is_dir():
         raise SpecError(f"import-results: {source} is not a folder")
     references = _References(task_dirs)
-    wanted_models = set(models) if models is not None else None
     summary = ImportSummary()
-    chosen: dict[tuple[str, str], _Candidate] = {}
     files, others = _result_files(source, references.names(), tasks)
     if others:
-        summary.skipped["task unknown here or not asked for"] = others
-    for path in files:
-        try:
-            published = _read(path)
-        except ValueError as err:
-            warnings.warn(f"{path}: {err}; skipped", stacklevel=2)
-            continue
-        spec = references.get(published.task_name)
-        if spec is None:
-            summary.skip("task not known here")
-            continue
-        try:
-            document = _document(path, published, spec)
-        except ValueError as err:
-            summary.skip(str(err))
-            continue
-        model = document["harness"]["model"]
-        if wanted_models is not None and model["published_name"] not in wanted_models:
-            summary.skip("model not asked for")
-            continue
-        key = (model["name"], document["task_name"])
-        candidate = _Candidate(document, _version_key(published.mteb_version))
-        if key in chosen:
-            summary.skip("an older duplicate (same model and task in another revision folder)")
-            if candidate.mteb_version <= chosen[key].mteb_version:
-                continue
-        chosen[key] = candidate
-    for candidate in chosen.values():
-        imported = candidate.document["harness"]["imported"]
+        summary.skipped[_UNKNOWN_TASK] = others
+    for document in _choose(files, references, set(models) if models is not None else None, summary):
+        imported = document["harness"]["imported"]
         if imported["revision_match"] is False:
-            model = candidate.document["harness"]["model"]["published_name"]
             summary.mismatched.append(
-                f"{model} × {imported['task']}: published on dataset revision {imported['dataset_revision']}, "
-                f"our spec pins {imported['spec_revision']}"
+                f"{document['harness']['model']['published_name']} × {imported['task']}: published on dataset revision "
+                f"{imported['dataset_revision']}, our spec pins {imported['spec_revision']}"
             )
-        _replace_other_revisions(results_dir, candidate.document)
-        summary.written.append(write_result(results_dir, candidate.document, {}))
+        _replace_other_revisions(results_dir, document)
+        summary.written.append(write_result(results_dir, document, {}))
     return summary

@@ -30,7 +30,7 @@ embedding cache answered what it could, so a rerun sends nothing):
 Cost: ``price_per_million`` USD per 1M tokens (known OpenAI models have a default, ``PRICES``).
 Each request reserves its estimated cost before it is sent; with ``max_cost`` set, a request that
 would take spent + in-flight + its estimate over the cap is not sent, and the unit fails with one
-line (vectors already received are cached, so raising the cap resumes where it stopped). Spent
+line (the encode path has cached every earlier batch, so raising the cap resumes about there). Spent
 money is settled with the server's ``usage.total_tokens`` (the estimate when it reports none), so
 the cap holds up to the estimation error of the requests in flight. Each stored result records
 the unit's ``tokens``, ``requests``, ``cost_usd`` and ``price_per_million`` in ``harness.model``.
@@ -79,7 +79,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def endpoint_of(base_url: str) -> str:
-    """``scheme://host[:port]/path/embeddings`` of a base URL, without credentials or query."""
+    """``scheme://host[:port]/path/embeddings`` of a base URL; credentials and a query string are dropped."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ModelError(f"{BASE_URL_ENV} / base_url: {parts.scheme or 'no'} scheme in {base_url.split('@')[-1]!r}; expected http(s)://host/...")
@@ -150,7 +150,7 @@ class Ledger:
                 raise ModelError(
                     f"model {self.model!r}: spending cap ${self.cap:.4f} reached (spent ${self.spent:.4f}, "
                     f"${self.in_flight:.4f} in flight, the next request ≈ ${cost:.4f}); raise --max-cost to go on "
-                    "(vectors received so far are cached)"
+                    "(earlier batches are cached)"
                 )
             self.in_flight += cost
         return cost
@@ -243,8 +243,7 @@ class OpenAIAdapter(Adapter):
         if not model:
             raise ModelError("openai adapter: give a model name (openai:MODEL)")
         self.model = model
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-        self.endpoint = endpoint_of(self.base_url)
+        self.endpoint = endpoint_of((base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"))
         price = price_per_million if price_per_million is not None else PRICES.get(model)
         if max_cost is not None:
             _positive("max_cost", max_cost)

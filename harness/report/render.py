@@ -1,69 +1,180 @@
-"""Render the leaderboard page (jinja2, autoescaped) and its CSV/JSON twins."""
+"""Render the leaderboard: one self-contained ``index.html`` plus ``leaderboard.csv`` and ``.json``.
+
+Reads stored results and ``harness.stats`` only. The page inlines its CSS, JS, SVG figures and
+data (JSON in a ``<script type="application/json">`` with ``<``, ``>``, ``&`` escaped), so it
+works from ``file://`` and requests nothing from any network.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 import json
-import math
-from collections.abc import Sequence
+import platform
+import shlex
+import subprocess
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.report.table import result_rows
+from harness.report import details, export, plots, tiers
+from harness.report.data import dedupe, gather, legacy_board
 from harness.store import StoredResult, atomic_write_bytes
 
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+SUITE_RESAMPLES = 2000
 
 
 def leaderboard(results: Sequence[StoredResult]) -> dict[str, Any]:
-    """Models × tasks of main scores, ordered by mean over tasks (models missing a task rank last)."""
-    rows = result_rows(results)
-    tasks = sorted({(r["type"], r["task"]) for r in rows})
-    task_names = [t for _, t in tasks]
-    by_model: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        entry = by_model.setdefault(r["model"], {"model": r["model"], "revision": r["revision"], "scores": {}})
-        entry["scores"][r["task"]] = r["main_score"]
-    for entry in by_model.values():
-        present = [entry["scores"][t] for t in task_names if t in entry["scores"]]
-        entry["complete"] = len(present) == len(task_names)
-        entry["mean"] = _mean(present) if entry["complete"] else None
-    ordered = sorted(by_model.values(), key=lambda e: (not e["complete"], -(e["mean"] or -math.inf), e["model"]))
-    main_names = {r["task"]: r["main_score_name"] for r in rows}
-    types = {r["task"]: r["type"] for r in rows}
+    """Models x tasks of main scores, without statistics (kept for callers of the old API)."""
+    return legacy_board(results)
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
+                              text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def provenance(command: str | None) -> dict[str, Any]:
+    from harness import __version__
+
     return {
-        "tasks": [{"name": t, "type": types[t], "main_score": main_names[t]} for t in task_names],
-        "models": ordered,
+        "harness_version": __version__,
+        "git_commit": _git_commit(),
+        "command": command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
     }
 
 
-def _csv(board: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    names = [t["name"] for t in board["tasks"]]
-    writer.writerow(["rank", "model", "revision", "mean", *names])
-    for rank, entry in enumerate(board["models"], start=1):
-        scores = [entry["scores"].get(n, "") for n in names]
-        writer.writerow([rank, entry["model"], entry["revision"], "" if entry["mean"] is None else entry["mean"], *scores])
-    return buffer.getvalue()
+def compare_runs(results: Sequence[StoredResult], *, n_resamples: int, seed: int, notes: list[str]) -> Any:
+    """``harness.stats.compare`` of the results run here (imported ones are left out), or None."""
+    from harness.stats import StatsError, compare
+
+    run = [r for r in results if r.data.harness.status == "run"]
+    if any(r.data.harness.status != "run" for r in results):
+        notes.append("published (imported) results have no per-item data: shown for reference, without intervals, "
+                     "and left out of every rank and significance test")
+    if not run:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # everything it warns about is also in its notes
+            return compare(run, n_resamples=n_resamples, seed=seed)
+    except StatsError as err:
+        notes.append(f"no statistics: {err}")
+        return None
 
 
-def render_report(results: Sequence[StoredResult], out_dir: Path, *, title: str = "Leaderboard") -> Path:
+def _side_by_side(board: dict[str, Any], explicit: bool) -> list[str]:
+    """Suites to compare: the ones asked for, else the distinct task sets of 2+ tasks among the results."""
+    suites = board["suites"]
+    if explicit:
+        return [s for s, names in suites.items() if names]
+    seen, chosen = set(), []
+    for suite, names in sorted(suites.items(), key=lambda kv: -len(kv[1])):
+        key = frozenset(names)
+        if len(names) >= 2 and key not in seen:
+            seen.add(key)
+            chosen.append(suite)
+    return chosen if len(chosen) >= 2 else []
+
+
+def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
+          suites: Mapping[str, Sequence[str]] | None = None, n_resamples: int = 10_000, seed: int = 0,
+          comparison: Any = "compute", command: str | None = None) -> dict[str, Any]:
+    """Everything the page shows, as data (``comparison`` may be passed in to skip the statistics)."""
+    results, notes = dedupe(results)
+    if isinstance(comparison, str):
+        comparison = compare_runs(results, n_resamples=n_resamples, seed=seed, notes=notes)
+    board = gather(results, comparison, suites=suites, notes=notes)
+    compared = _side_by_side(board, suites is not None)
+    suite_rows: list[dict[str, Any]] = []
+    if len(compared) >= 2:
+        import pandas as pd
+
+        long = pd.DataFrame([{"task": t, "model": m["name"], "score": c["score"]} for m in board["models"]
+                             if not m["published"] for t, c in m["cells"].items()])
+        suite_rows = tiers.suite_table(long, {s: board["suites"][s] for s in compared}, n_resamples=SUITE_RESAMPLES,
+                                       seed=seed)
+    method = dict(comparison.method) if comparison is not None else {}
+    return {
+        "title": title,
+        "board": board,
+        "comparison": comparison,
+        "details": details.task_details(results, comparison),
+        "variants": details.variant_groups(board, comparison),
+        "published": details.published_rows(results),
+        "suites_compared": compared,
+        "suite_rows": suite_rows,
+        "suite_verdict": tiers.suite_verdict(suite_rows, compared),
+        "method": method,
+        "suite_resamples": SUITE_RESAMPLES,
+        "provenance": provenance(command),
+    }
+
+
+def figures(page: dict[str, Any]) -> dict[str, str | None]:
+    """Inline SVG of every figure (None when it has nothing to show)."""
+    comparison, board = page["comparison"], page["board"]
+    cd = None
+    if comparison is not None and not comparison.posthoc.empty:
+        try:
+            cd = plots.inline(comparison.cd_svg(), "cd")
+        except Exception as err:  # noqa: BLE001 - a figure must never sink the report
+            board["notes"].append(f"critical-difference diagram not drawn: {err}")
+    return {
+        "cd": cd,
+        "heatmap": plots.heatmap(board),
+        "throughput": plots.throughput_scatter(board),
+        "pareto": plots.pareto(board),
+        "suites": plots.suites_chart(page["suite_rows"], page["suites_compared"]),
+    }
+
+
+def script_json(payload: Any) -> str:
+    """JSON safe inside ``<script type="application/json">`` (no ``</script>``, no HTML specials)."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_html(page: dict[str, Any], svgs: Mapping[str, str | None]) -> str:
+    from jinja2 import Environment, PackageLoader
+
+    env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    export.add_filters(env)
+    source = env.loader.get_source  # type: ignore[union-attr]
+    assets = {name: source(env, name)[0] for name in ("report.css", "report.js")}
+    return env.get_template("index.html.j2").render(
+        page=page, board=page["board"], svgs=svgs, css=assets["report.css"], js=assets["report.js"],
+        data_json=script_json(export.page_data(page)))
+
+
+def render_report(results: Sequence[StoredResult], out_dir: Path, *, title: str = "Leaderboard",
+                  suites: Mapping[str, Sequence[str]] | None = None, n_resamples: int = 10_000, seed: int = 0,
+                  comparison: Any = "compute", command: str | None = None) -> Path:
     """Write ``index.html``, ``leaderboard.csv`` and ``leaderboard.json`` to ``out_dir``.
+
+    Args:
+        results: stored results (run and imported); two for one (model, task) keep the newest.
+        suites: suite -> task names, to show suites side by side (default: each task's spec).
+        n_resamples, seed: of ``harness.stats.compare`` (paired bootstrap and sign-flip draws).
+        comparison: a precomputed ``Comparison`` of the run results (or None for none).
+        command: the command line recorded on the page (default: this process's).
 
     Returns:
         The path of ``index.html``.
     """
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    board = leaderboard(results)
-    env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=select_autoescape(default=True))
-    html = env.get_template("index.html.j2").render(board=board, title=title)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out_dir / "leaderboard.csv", _csv(board).encode("utf-8"))
-    atomic_write_bytes(out_dir / "leaderboard.json", json.dumps(board, indent=2).encode("utf-8"))
+    page = build(results, title=title, suites=suites, n_resamples=n_resamples, seed=seed, comparison=comparison,
+                 command=command)
+    html = render_html(page, figures(page))
+    out_dir = Path(out_dir)
+    atomic_write_bytes(out_dir / "leaderboard.csv", export.csv_text(page).encode("utf-8"))
+    atomic_write_bytes(out_dir / "leaderboard.json", export.json_text(page).encode("utf-8"))
     atomic_write_bytes(out_dir / "index.html", html.encode("utf-8"))
     return out_dir / "index.html"
