@@ -224,18 +224,19 @@ def report(
     results_dir: str | Path = DEFAULT_RESULTS_DIR,
     out_dir: str | Path | None = None,
     *,
-    suite: str | None = None,
+    suite: str | Sequence[str] | None = None,
     task_dirs: Sequence[str | Path] = (),
 ) -> Path:
-    """Render the leaderboard of the store (restricted to ``suite``'s tasks if given); returns index.html."""
+    """Render the leaderboard of the store (restricted to the tasks of ``suite``, one name or several
+    shown side by side, if given); returns index.html."""
     from harness.report import render_report
 
-    tasks = None
-    if suite is not None:
-        tasks = [t.name for t in get_tasks(suite=suite, task_dirs=task_dirs)]
-    out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / (suite or "all")
-    title = f"Leaderboard — suite {suite}" if suite else "Leaderboard"
-    return render_report(load_results(results_dir, tasks=tasks), out, title=title)
+    suites = [suite] if isinstance(suite, str) else list(suite or [])
+    by_suite = {s: [t.name for t in get_tasks(suite=s, task_dirs=task_dirs)] for s in suites}
+    tasks = sorted({name for names in by_suite.values() for name in names}) if suites else None
+    out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / ("+".join(suites) or "all")
+    title = f"Leaderboard — suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}" if suites else "Leaderboard"
+    return render_report(load_results(results_dir, tasks=tasks), out, title=title, suites=by_suite or None)
 
 
 def import_results(

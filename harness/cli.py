@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render the leaderboard from stored results")
     report.add_argument("--results", default="results")
     report.add_argument("--out", help="output directory (default: reports/<suite> or reports/all)")
-    report.add_argument("--suite")
+    report.add_argument("--suite", action="append", help="only this suite's tasks; repeat to show suites side by side")
     _add_task_source_args(report)
 
     reproduce = sub.add_parser("reproduce", help="run a reference table's models on its tasks and compare with the published numbers")

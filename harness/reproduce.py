@@ -210,7 +210,7 @@ def builtin_models(wanted: Iterable[str] | None = None) -> dict[str, str]:
             unpack its model files).
     """
     import harness.models.aliases  # noqa: F401  (registers the built-in aliases)
-    from harness.registry import _ALIASES
+    from harness.registry import _ALIASES  # model_aliases() would resolve (and unpack) every alias
 
     wanted = set(wanted) if wanted is not None else None
     found: dict[str, str] = {}

@@ -61,8 +61,8 @@ FINANCE_TASKS = (
 )
 LEGACY_SETS = 4  # the PhraseBank sentences cut into this many sets for the legacy protocol
 # Pairs used per STS task (None: all). Encoding dominates this module's time (~15k texts in
-# all); STS13 and STS15 are cut to their first 1,000 pairs, the reproduce test scores them whole.
-STS_PAIRS = {"STSBenchmark": None, "STS13": 1000, "STS15": 1000}
+# all); STS13 and STS15 are cut to their first 500 pairs, the reproduce test scores them whole.
+STS_PAIRS = {"STSBenchmark": None, "STS13": 500, "STS15": 500}
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +83,21 @@ def real(shared_datasets: Path, specs: dict[str, Any]) -> dict[str, Any]:
 def summarization_case(sts: types.STSData, n_texts: int = 40, per_text: int = 8) -> types.SummarizationData:
     """Real text with human scores, as summarization: per "text", the sentence1s of
     ``per_text`` consecutive STS Benchmark pairs are the human summaries and their sentence2s the
-    machine summaries, scored by the pairs' gold similarity (ties in gold included)."""
+    machine summaries, scored by the pairs' gold similarity (ties in gold included).
+
+    A pair whose machine summary is also one of its text's human summaries is left out: its best
+    cosine is 1 in exact arithmetic but 1 or 1 - 2**-24 in float32, differently in mteb's torch
+    code and in ours, so two of them in one text tie on one side only (a tie of rounding, not of
+    the data), which moves that text's Spearman over 8 items by up to 0.1.
+    """
     human, machine, relevance = [], [], []
     for i in range(n_texts):
         part = slice(i * per_text, (i + 1) * per_text)
-        human.append(list(sts.sentence1[part]))
-        machine.append(list(sts.sentence2[part]))
-        relevance.append([float(x) for x in sts.scores[part]])
+        heads = list(sts.sentence1[part])
+        kept = [(b, float(y)) for b, y in zip(sts.sentence2[part], sts.scores[part]) if b not in heads]
+        human.append(heads)
+        machine.append([b for b, _ in kept])
+        relevance.append([y for _, y in kept])
     return types.SummarizationData(human, machine, relevance)
 
 

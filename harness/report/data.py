@@ -30,6 +30,11 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
+def main_score(result: StoredResult) -> float:
+    """The first split's main score (``StoredResult.main_score`` without a full model dump)."""
+    return float(next(iter(result.data.scores.values()))[0].main_score)
+
+
 def dedupe(results: Sequence[StoredResult]) -> tuple[list[StoredResult], list[str]]:
     """One result per (model, task): the newest (by its ``date``), with a note per clash."""
     chosen: dict[tuple[str, str], StoredResult] = {}
@@ -90,7 +95,7 @@ def model_meta(result: StoredResult) -> dict[str, Any]:
     return {
         "name": name, "base": base, "variant": variant, "published": published, "revision": result.revision,
         "params": info.get("n_parameters"), "dim": dim, "max_tokens": info.get("max_tokens"),
-        "bytes": bytes_per_vector, "cost_usd": info.get("cost_usd", settings.get("cost_usd")),
+        "bytes": bytes_per_vector, "cost_usd": None,  # summed over the model's results in gather
         "published_name": info.get("published_name"),
     }
 
@@ -121,8 +126,11 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
         speed = result.data.harness.model.get("throughput_texts_per_s")
         if speed:
             throughput.setdefault(result.model_name, []).append(float(speed))
+        cost = result.data.harness.model.get("cost_usd")
+        if isinstance(cost, (int, float)):
+            metas[result.model_name]["cost_usd"] = (metas[result.model_name].get("cost_usd") or 0.0) + float(cost)
         cells.setdefault(result.model_name, {})[result.task_name] = {
-            "score": result.main_score, "low": None, "high": None, "n": None, "tier": None,
+            "score": main_score(result), "low": None, "high": None, "n": None, "tier": None,
             "published": result.data.harness.status == "imported"}
     run_tasks = {r.task_name for r in results if r.data.harness.status == "run"} or set(tasks)
     types = _types_of(list(tasks.values()))
@@ -136,45 +144,14 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
                 suites.setdefault(suite, []).append(task["name"])
     suites = {s: [t for t in names if t in tasks] for s, names in suites.items()}
 
-    long = pd.DataFrame([{"task": t, "task_type": tasks[t]["type"], "model": m, "score": c["score"]}
-                         for m, row in cells.items() for t, c in row.items() if t in run_tasks])
-    from harness.stats.across import mteb_aggregates
-
-    means = mteb_aggregates(long).set_index("model") if len(long) else pd.DataFrame()
     by_type = {ty: [t["name"] for t in task_list if t["type"] == ty and t["in_means"]] for ty in types}
-    summary = comparison.summary.set_index("model") if comparison is not None else pd.DataFrame()
-    overall = tiering.overall_tiers(comparison) if comparison is not None else {}
-    type_tiers = {ty: tiering.combined_tiers(comparison, names) if comparison is not None and names else {}
-                  for ty, names in by_type.items()}
     if comparison is not None:
         for task, model, score, low, high, n, tier in comparison.intervals.itertuples(index=False):
             cell = cells[model][task]
             cell.update(score=float(score), low=_num(low), high=_num(high), n=int(n) or None,
                         tier=None if tier is pd.NA else int(tier))
-
-    models = []
-    for name, meta in metas.items():
-        row = dict(meta)
-        row["throughput"] = statistics.median(throughput[name]) if name in throughput else None
-        row["cells"] = cells[name]
-        stats_row = summary.loc[name] if name in summary.index else None
-        row["borda"] = None if stats_row is None else int(stats_row["borda_rank"])
-        row["mean_rank"] = None if stats_row is None else _num(stats_row["mean_rank"])
-        row["p_first"] = None if stats_row is None else _num(stats_row["p_first"])
-        row["rank_ci"] = (None if stats_row is None or _num(stats_row["rank_ci_low"]) is None
-                          else (int(stats_row["rank_ci_low"]), int(stats_row["rank_ci_high"])))
-        row["tier"] = overall.get(name)
-        row["mean_task"] = _num(means.loc[name, "mean_task"]) if name in means.index else None
-        row["mean_type"] = _num(means.loc[name, "mean_task_type"]) if name in means.index else None
-        row["types"] = {}
-        for ty, names in by_type.items():
-            values = [cells[name][t]["score"] for t in names if t in cells[name]]
-            mean = sum(values) / len(values) if names and len(values) == len(names) else None
-            interval = tiering.mean_interval(comparison, name, names) if comparison is not None and mean is not None else None
-            row["types"][ty] = {"mean": mean, "tier": type_tiers[ty].get(name), "low": interval and interval[0],
-                                "high": interval and interval[1]}
-        row["n_tasks"] = len(cells[name])
-        models.append(row)
+    models = [_model_row(name, meta, cells[name], throughput.get(name)) for name, meta in metas.items()]
+    _add_statistics(models, comparison, by_type)
     _order(models)
     return {
         "types": [{"key": ty, "label": TYPE_LABELS.get(ty, ty), "tasks": by_type[ty]} for ty in types],
@@ -185,19 +162,71 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
         "notes": list(notes) + (list(comparison.notes) if comparison is not None else []),
         "n_run_tasks": len(run_tasks),
         "best": _best_values(models, types, task_list),
+        "has_cost": any(m["cost_usd"] is not None for m in models),
     }
 
 
-def _best_values(models: list[dict[str, Any]], types: list[str], tasks: list[dict[str, Any]]) -> dict[str, float]:
-    """Column key -> the best value among the models run here (for the bold marking)."""
-    columns: dict[str, list[float]] = {}
-    for m in (m for m in models if not m["published"]):
-        for key, value in [("mean_task", m["mean_task"]), ("mean_type", m["mean_type"]),
-                           *[(f"type:{ty}", m["types"][ty]["mean"]) for ty in types],
-                           *[(f"task:{t['name']}", m["cells"].get(t["name"], {}).get("score")) for t in tasks]]:
-            if value is not None:
-                columns.setdefault(key, []).append(value)
-    return {key: max(values) for key, values in columns.items()}
+def _model_row(name: str, meta: dict[str, Any], cells: dict[str, Any], speeds: list[float] | None) -> dict[str, Any]:
+    return {**meta, "cells": cells, "n_tasks": len(cells), "throughput": statistics.median(speeds) if speeds else None}
+
+
+def _weighted_means(models: list[dict[str, Any]], by_type: Mapping[str, list[str]]) -> None:
+    """mteb's Mean (Task) and Mean (TaskType) and the per-type means, None when a task is missing."""
+    in_means = [t for names in by_type.values() for t in names]
+    for m in models:
+        cells = m["cells"]
+        m["types"] = {}
+        for ty, names in by_type.items():
+            values = [cells[t]["score"] for t in names if t in cells]
+            m["types"][ty] = {"mean": sum(values) / len(values) if names and len(values) == len(names) else None,
+                              "tier": None, "low": None, "high": None}
+        values = [cells[t]["score"] for t in in_means if t in cells]
+        m["mean_task"] = sum(values) / len(values) if in_means and len(values) == len(in_means) else None
+        type_means = [m["types"][ty]["mean"] for ty, names in by_type.items() if names]
+        m["mean_type"] = (sum(type_means) / len(type_means) if type_means and None not in type_means else None)
+
+
+def _add_statistics(models: list[dict[str, Any]], comparison: Any, by_type: Mapping[str, list[str]]) -> None:
+    """Means, tiers (rank, per type, per mean column), intervals of the means, Borda and rank CIs."""
+    _weighted_means(models, by_type)
+    summary = comparison.summary.set_index("model") if comparison is not None else pd.DataFrame()
+    for m in models:
+        row = summary.loc[m["name"]] if m["name"] in summary.index else None
+        m["borda"] = None if row is None else int(row["borda_rank"])
+        m["mean_rank"] = None if row is None else _num(row["mean_rank"])
+        m["p_first"] = None if row is None else _num(row["p_first"])
+        low = None if row is None else _num(row["rank_ci_low"])
+        m["rank_ci"] = None if low is None else (int(low), int(row["rank_ci_high"]))
+        m["tier"] = m["mean_task_tier"] = m["mean_type_tier"] = None
+        m["mean_task_ci"] = None
+    if comparison is None:
+        return
+    overall = tiering.overall_tiers(comparison)
+    errors = tiering.ScoreErrors(comparison)
+    in_means = [t for names in by_type.values() for t in names]
+    present = [ty for ty, names in by_type.items() if names]
+    type_weights = [1 / (len(present) * len(by_type[ty])) for ty in present for _ in by_type[ty]]
+    type_tasks = [t for ty in present for t in by_type[ty]]
+    variances = tiering.PairVariances(comparison)
+    task_tier = tiering.combined_tiers(comparison, in_means, variances=variances) if in_means else {}
+    type_mean_tier = (tiering.combined_tiers(comparison, type_tasks, type_weights, variances=variances)
+                      if type_tasks else {})
+    per_type = {ty: tiering.combined_tiers(comparison, names, variances=variances)
+                for ty, names in by_type.items() if names}
+    for m in models:
+        name = m["name"]
+        m["tier"] = overall.get(name)
+        if m["mean_task"] is not None:
+            m["mean_task_tier"] = task_tier.get(name)
+            m["mean_task_ci"] = errors.interval(m["mean_task"], name, in_means)
+        if m["mean_type"] is not None:
+            m["mean_type_tier"] = type_mean_tier.get(name)
+        for ty, names in by_type.items():
+            entry = m["types"][ty]
+            if entry["mean"] is not None:
+                entry["tier"] = per_type[ty].get(name)
+                interval = errors.interval(entry["mean"], name, names)
+                entry["low"], entry["high"] = interval if interval else (None, None)
 
 
 def _order(models: list[dict[str, Any]]) -> None:
@@ -218,7 +247,7 @@ def _order(models: list[dict[str, Any]]) -> None:
 def _best_by_type(models: list[dict[str, Any]], types: list[str], by_type: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     """Per task type (and overall): the top-tier models, best mean first."""
     cards = []
-    overall = [m for m in models if m["tier"] == 1 and m["mean_task"] is not None]
+    overall = [m for m in models if m["mean_task_tier"] == 1 and m["mean_task"] is not None]
     overall.sort(key=lambda m: -m["mean_task"])
     cards.append({"key": "mean_task", "label": "All tasks", "n_tasks": sum(len(v) for v in by_type.values()),
                   "models": [{"name": m["name"], "score": m["mean_task"]} for m in overall]})
@@ -245,3 +274,15 @@ def legacy_board(results: Sequence[StoredResult]) -> dict[str, Any]:
     ordered = sorted(by_model.values(), key=lambda e: (e["mean"] is None, -(e["mean"] or 0.0), e["model"]))
     return {"tasks": [{"name": t, "type": tasks[t]["type"], "main_score": tasks[t]["main_score"]} for t in names],
             "models": ordered}
+
+
+def _best_values(models: list[dict[str, Any]], types: list[str], tasks: list[dict[str, Any]]) -> dict[str, float]:
+    """Column key -> the best value among the models run here (for the bold marking)."""
+    columns: dict[str, list[float]] = {}
+    for m in (m for m in models if not m["published"]):
+        for key, value in [("mean_task", m["mean_task"]), ("mean_type", m["mean_type"]),
+                           *[(f"type:{ty}", m["types"][ty]["mean"]) for ty in types],
+                           *[(f"task:{t['name']}", m["cells"].get(t["name"], {}).get("score")) for t in tasks]]:
+            if value is not None:
+                columns.setdefault(key, []).append(value)
+    return {key: max(values) for key, values in columns.items()}

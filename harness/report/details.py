@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from harness.report import tiers as tiering
+from harness.report.data import main_score
 from harness.store import StoredResult
 
 MATRIX_MODELS = 20  # the pairwise matrix shows at most this many models (the task's best)
 DIGITS = 5  # page JSON rounding (leaderboard.json keeps full precision)
+METRIC_DIGITS = 4  # the drill-down's metric tables show 4 decimals
+TESTS = {"sign-flip": "s", "bootstrap": "b"}  # short codes in the page data
 
 
 def _r(value: Any) -> float | None:
@@ -18,6 +24,33 @@ def _r(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else round(value, DIGITS)
+
+
+def _metric(value: Any) -> float | None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return round(float(value), METRIC_DIGITS)
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _extras(result: StoredResult) -> dict[str, Any]:
+    """The first split's metrics (mteb stores them as extra fields of the split's entry)."""
+    return next(iter(result.data.scores.values()))[0].model_extra or {}
+
+
+def _metric_rows(extras: list[dict[str, Any]], names: list[str]) -> list[list[float | None]]:
+    """Rounded values of ``names`` per result, None where missing or not a finite number."""
+    table = [[extra.get(k) for k in names] for extra in extras]
+    try:
+        values = np.array(table, dtype=float)  # None -> NaN
+    except (TypeError, ValueError):  # a non-numeric value somewhere: the slow way
+        return [[_metric(v) for v in row] for row in table]
+    rounded = np.round(values, METRIC_DIGITS).astype(object)
+    rounded[~np.isfinite(values)] = None
+    return rounded.tolist()
 
 
 def task_details(results: Sequence[StoredResult], comparison: Any) -> dict[str, dict[str, Any]]:
@@ -32,18 +65,13 @@ def task_details(results: Sequence[StoredResult], comparison: Any) -> dict[str, 
         by_task.setdefault(result.task_name, []).append(result)
     out = {}
     for task, group in by_task.items():
-        group.sort(key=lambda r: (-r.main_score, r.model_name))
+        group.sort(key=lambda r: (-main_score(r), r.model_name))
         main = group[0].data.harness.main_score_name
-        names: list[str] = []
-        for r in group:
-            names += [k for k, v in r.scores().items() if k not in names and isinstance(v, (int, float))
-                      and not isinstance(v, bool) and k != "main_score"]
+        extras = [_extras(r) for r in group]
+        names = [k for k in dict.fromkeys(itertools.chain.from_iterable(extras)) if k != "main_score"
+                 and _numeric(next(e[k] for e in extras if k in e))]
         names.sort(key=lambda k: (k != main, k.startswith("nauc_"), k))
-        rows = []
-        for r in group:
-            scores = r.scores()
-            rows.append([r.model_name, [_r(scores.get(k)) if isinstance(scores.get(k), (int, float)) else None
-                                        for k in names]])
+        rows = [[r.model_name, values] for r, values in zip(group, _metric_rows(extras, names))]
         out[task] = {"metrics": names, "rows": rows, "pairs": {"models": [], "cells": []},
                      "breakdown": _breakdown(group), "n_items": None}
     if comparison is not None:
@@ -69,23 +97,30 @@ def _breakdown(group: list[StoredResult]) -> dict[str, Any] | None:
 
 
 def _add_pairs(out: dict[str, dict[str, Any]], comparison: Any) -> None:
-    n_items = comparison.intervals.groupby("task")["n_items"].max()
-    for task, n in n_items.items():
+    import pandas as pd
+
+    tested = comparison.intervals.dropna(subset=["tier"])
+    for task, n in comparison.intervals.groupby("task")["n_items"].max().items():
         if task in out:
             out[task]["n_items"] = int(n) or None
-    for task, frame in comparison.pairs.groupby("task", sort=False):
-        if task not in out:
-            continue
-        ranked = [row[0] for row in out[task]["rows"]]
-        paired = set(frame["model_a"]) | set(frame["model_b"])
-        models = [m for m in ranked if m in paired][:MATRIX_MODELS]
-        where = {m: i for i, m in enumerate(models)}
-        cells = []
-        for a, b, delta, low, high, p, p_holm, test in frame[
-                ["model_a", "model_b", "delta", "ci_low", "ci_high", "p_value", "p_holm", "test"]].itertuples(index=False):
-            if a in where and b in where:
-                cells.append([where[a], where[b], _r(delta), _r(low), _r(high), _r(p), _r(p_holm), str(test)])
-        out[task]["pairs"] = {"models": models, "cells": cells, "of": len(paired)}
+    shown: dict[str, dict[str, int]] = {}
+    for task, models in tested.groupby("task", sort=False)["model"]:
+        if task in out:
+            paired = set(models)
+            best = [r[0] for r in out[task]["rows"] if r[0] in paired][:MATRIX_MODELS]
+            shown[task] = {m: i for i, m in enumerate(best)}
+            out[task]["pairs"] = {"models": best, "cells": [], "of": len(paired)}
+    pairs = comparison.pairs
+    if pairs.empty or not shown:
+        return
+    keys = pd.MultiIndex.from_tuples([(t, m) for t, where in shown.items() for m in where])
+    mask = (pd.MultiIndex.from_arrays([pairs["task"], pairs["model_a"]]).isin(keys)
+            & pd.MultiIndex.from_arrays([pairs["task"], pairs["model_b"]]).isin(keys))
+    columns = ["task", "model_a", "model_b", "delta", "ci_low", "ci_high", "p_value", "p_holm", "test"]
+    for task, a, b, delta, low, high, p, p_holm, test in pairs.loc[mask, columns].itertuples(index=False):
+        where = shown[task]
+        out[task]["pairs"]["cells"].append([where[a], where[b], _r(delta), _r(low), _r(high), _r(p), _r(p_holm),
+                                            TESTS.get(str(test), str(test))])
 
 
 def parse_variant(variant: str) -> dict[str, str]:
@@ -93,27 +128,48 @@ def parse_variant(variant: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in variant.split(",") if "=" in part)
 
 
-def variant_groups(board: dict[str, Any], comparison: Any) -> list[dict[str, Any]]:
-    """Each base model that has sweep variants, with the base and its variants (fewest bytes first)."""
-    bases = {m["base"] for m in board["models"] if m["variant"] and not m["published"]}
-    mean_tasks = [t["name"] for t in board["tasks"] if t["in_means"]]
+def variant_groups(board: dict[str, Any], comparison: Any) -> dict[str, Any]:
+    """Sweep variants grouped by base model, scored on the tasks they all share.
+
+    Returns:
+        ``tasks`` (every variant, base and other dense model plotted has them), ``types`` (type
+        -> its tasks among them), ``points`` (one per model with bytes per vector: name, base,
+        variant, bytes, ``all`` and per-type ``{mean, low, high}``) and ``groups`` (base ->
+        members, fewest bytes first, with the difference from the full model).
+    """
+    models = [m for m in board["models"] if not m["published"]]
+    bases = sorted({m["base"] for m in models if m["variant"]})
+    if not bases:
+        return {"tasks": [], "types": {}, "points": [], "groups": []}
+    members = [m for m in models if m["base"] in bases]
+    common = [t["name"] for t in board["tasks"] if t["in_means"] and all(t["name"] in m["cells"] for m in members)]
+    kinds = {t["name"]: t["type"] for t in board["tasks"]}
+    types = {ty["key"]: [t for t in common if kinds[t] == ty["key"]] for ty in board["types"]}
+    types = {k: v for k, v in types.items() if v}
+    errors = tiering.ScoreErrors(comparison) if comparison is not None else None
+
+    def summary(m: dict[str, Any], tasks: list[str]) -> dict[str, Any]:
+        if not tasks or any(t not in m["cells"] for t in tasks):
+            return {"mean": None, "low": None, "high": None}
+        mean = sum(m["cells"][t]["score"] for t in tasks) / len(tasks)
+        interval = errors.interval(mean, m["name"], tasks) if errors is not None else None
+        return {"mean": mean, "low": interval and interval[0], "high": interval and interval[1]}
+
+    points = []
+    for m in models:
+        if m["bytes"] is None or not all(t in m["cells"] for t in common):
+            continue
+        points.append({"name": m["name"], "base": m["base"], "variant": m["variant"], "bytes": m["bytes"],
+                       "dim": m["dim"], "quantize": parse_variant(m["variant"]).get("quantize", "none"),
+                       "all": summary(m, common), "types": {k: summary(m, v) for k, v in types.items()}})
     groups = []
-    for base in sorted(bases):
-        members = [m for m in board["models"] if m["base"] == base and not m["published"]]
-        base_row = next((m for m in members if not m["variant"]), None)
-        rows = []
-        for m in members:
-            interval = tiering.mean_interval(comparison, m["name"], mean_tasks) if comparison is not None else None
-            settings = parse_variant(m["variant"])
-            delta = (m["mean_task"] - base_row["mean_task"]) if (
-                base_row and m["mean_task"] is not None and base_row["mean_task"] is not None) else None
-            rows.append({"name": m["name"], "variant": m["variant"] or "full", "dim": m["dim"],
-                         "quantize": settings.get("quantize", "none"), "bytes": m["bytes"],
-                         "mean_task": m["mean_task"], "low": interval and interval[0], "high": interval and interval[1],
-                         "delta": delta, "types": m["types"], "tier": m["tier"]})
-        rows.sort(key=lambda r: (r["bytes"] if r["bytes"] is not None else math.inf, r["name"]))
+    for base in bases:
+        rows = sorted((p for p in points if p["base"] == base), key=lambda p: (p["bytes"], p["name"]))
+        full = next((p for p in rows if not p["variant"]), None)
+        for p in rows:
+            p["delta"] = (p["all"]["mean"] - full["all"]["mean"]) if full and p["all"]["mean"] is not None else None
         groups.append({"base": base, "members": rows})
-    return groups
+    return {"tasks": common, "types": types, "points": points, "groups": groups}
 
 
 def published_rows(results: Sequence[StoredResult]) -> list[dict[str, Any]]:

@@ -3,10 +3,11 @@ plus the template's formatting filters (display rounding only: the files keep fu
 
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import io
 import json
-import math
 from typing import Any
 
 from harness.report.details import DIGITS
@@ -29,54 +30,104 @@ def count(value: Any) -> str:
     return f"{value:.3g}"
 
 
-def cell_title(cell: dict[str, Any] | None, tier_of: str = "this task") -> str:
+def cell_title(cell: dict[str, Any] | None, of: str = "") -> str:
+    """Hover text of a score: value, 95% interval, items, tier (short: there are many)."""
     if cell is None:
         return "no result"
     if cell.get("published"):
-        return f"{100 * cell['score']:.2f} · published score: no per-item data, no interval, not ranked"
-    parts = [f"{100 * cell['score']:.2f}"]
+        return f"{100 * cell['score']:.2f} · published: no interval, not ranked"
+    parts = [f"{100 * cell['score']:.2f}" + (f" {of}" if of else "")]
     if cell.get("low") is not None:
         parts.append(f"95% CI {100 * cell['low']:.2f}–{100 * cell['high']:.2f}")
     if cell.get("n"):
         parts.append(f"{cell['n']} items")
     if cell.get("tier") is not None:
-        parts.append(f"tier {cell['tier']} on {tier_of}" + (" (not significantly worse than the best)"
-                                                             if cell["tier"] == 1 else ""))
+        parts.append(f"tier {cell['tier']}")
     return " · ".join(parts)
 
 
+def short(name: str, limit: int = 40) -> str:
+    """The part after the organisation (``org/name`` -> ``name``), cut to ``limit`` characters."""
+    name = name.rpartition("/")[2] or name
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def add_filters(env: Any) -> None:
-    env.filters.update(pct=pct, count=count, cell_title=cell_title)
+    env.filters.update(pct=pct, count=count, cell_title=cell_title, short=short, clip=clip)
 
 
-def _r(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, DIGITS)
-    return value
+def _marks(value: float | None, tier: int | None, best: float | None, published: bool) -> str:
+    if value is None:
+        return " miss"
+    if published:
+        return " pub"
+    return (" top" if tier == 1 else "") + (" best" if value == best else "")
+
+
+def score_cells(board: dict[str, Any]) -> None:
+    """Each model's score cells in column order, as (class, data-v, title, text): built here in
+    Python because 100 x 100 cells through template macros took a second."""
+    best = board["best"]
+    for m in board["models"]:
+        pub = m["published"]
+        ci = m["mean_task_ci"] or (None, None)
+        cells = [
+            ("sc agg" + _marks(m["mean_task"], m["mean_task_tier"], best.get("mean_task"), pub), m["mean_task"],
+             cell_title({"score": m["mean_task"], "low": ci[0], "high": ci[1], "tier": m["mean_task_tier"],
+                         "published": pub}, "(mean)") if m["mean_task"] is not None else "missing: the model lacks a task"),
+            ("sc agg" + _marks(m["mean_type"], m["mean_type_tier"], best.get("mean_type"), pub), m["mean_type"],
+             cell_title({"score": m["mean_type"], "tier": m["mean_type_tier"], "published": pub}, "(mean of type means)")
+             if m["mean_type"] is not None else "missing: the model lacks a task"),
+            ("sc agg", None, ""),  # Mean (shown), filled by the page's script
+        ]
+        for ty in board["types"]:
+            c = m["types"][ty["key"]]
+            cells.append((f"sc ty-{ty['key']}" + _marks(c["mean"], c["tier"], best.get("type:" + ty["key"]), pub), c["mean"],
+                          cell_title({**c, "score": c["mean"], "published": pub}, f"({ty['label']} mean)")
+                          if c["mean"] is not None else "missing: the model lacks a task of this type"))
+        for t in board["tasks"]:
+            c = m["cells"].get(t["name"])
+            cells.append(("sc" + _marks(c and c["score"], c and c["tier"], best.get("task:" + t["name"]), bool(c and pub)),
+                          c and c["score"], cell_title(c)))
+        m["score_cells"] = [(cls, "" if v is None else v, title, pct(v)) for cls, v, title in cells]
 
 
 def default_hidden(board: dict[str, Any]) -> list[str]:
     return [f"task:{t['name']}" for t in board["tasks"]] if len(board["tasks"]) > TASK_COLUMNS_SHOWN else []
 
 
+def pack(payload: Any) -> str:
+    """gzip + base64 of compact JSON (the page unpacks it with DecompressionStream on first use)."""
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, compresslevel=3, mtime=0)).decode("ascii")
+
+
 def page_data(page: dict[str, Any]) -> dict[str, Any]:
-    """What the page's script needs: filters' task metadata, drill-down data, default columns."""
+    """What the page's script needs: the tasks' metadata (filters) in clear, the drill-down data
+    (intervals, every metric, pairwise tests, length breakdown) packed, and the default columns."""
     board = page["board"]
-    tasks = []
+    packed = {}
     for task in board["tasks"]:
         ci = []
         for m in board["models"]:
             cell = m["cells"].get(task["name"])
             if cell is not None:
-                ci.append([m["name"], _r(cell["score"]), _r(cell["low"]), _r(cell["high"]), cell["tier"],
-                           int(cell["published"])])
+                low, high = cell["low"], cell["high"]
+                ci.append([m["name"], round(cell["score"], DIGITS), None if low is None else round(low, DIGITS),
+                           None if high is None else round(high, DIGITS), cell["tier"], int(cell["published"])])
         ci.sort(key=lambda row: -row[1])
-        tasks.append({**task, "ci": ci, **page["details"].get(task["name"], {})})
+        packed[task["name"]] = {"ci": ci, **page["details"].get(task["name"], {})}
     return {
         "alpha": page["method"].get("alpha", 0.05),
         "types": [{"key": t["key"], "label": t["label"]} for t in board["types"]],
-        "tasks": tasks,
+        "tasks": board["tasks"],
+        "views": [v["key"] for v in page["views"]],
         "defaultHidden": default_hidden(board),
+        "packed": pack(packed),
     }
 
 
@@ -109,7 +160,7 @@ def json_text(page: dict[str, Any]) -> str:
         "variants": page["variants"],
         "published_comparison": page["published"],
     }
-    return json.dumps(payload, indent=1, default=str, allow_nan=False)
+    return json.dumps(payload, default=str, allow_nan=False)
 
 
 def csv_text(page: dict[str, Any]) -> str:

@@ -35,11 +35,11 @@ def inline(svg: str, prefix: str) -> str:
     return svg.replace("<svg ", f'<svg class="figure" role="img" aria-label="{prefix}" ', 1)
 
 
-def _save(figure: Any, prefix: str) -> str:
+def _save(figure: Any, prefix: str, tight: bool = True) -> str:
     matplotlib = _mpl()
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "harness", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
     return inline(buffer.getvalue(), prefix)
 
 
@@ -72,16 +72,23 @@ def heatmap(board: dict[str, Any]) -> str | None:
     low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
     span = np.where(high > low, high - low, 1.0)
     relative = (values - low) / span
-    figure = _figure(2.5 + 0.32 * len(tasks), 1.5 + 0.26 * len(models))
+    model_labels = [_short(m["name"].split("/", 1)[-1]) for m in models]
+    task_labels = [_short(t["name"], 30) for t in tasks]
+    # fixed margins from the label lengths (inches): a tight bounding box would draw it twice
+    left, bottom, top, right = 0.25 + 0.058 * max(map(len, model_labels)), 0.3 + 0.05 * max(map(len, task_labels)), 0.45, 0.2
+    width, height = 0.28 * len(tasks), 0.22 * len(models)
+    figure = _figure(left + width + right, bottom + height + top)
+    figure.subplots_adjust(left=left / (left + width + right), right=1 - right / (left + width + right),
+                           bottom=bottom / (bottom + height + top), top=1 - top / (bottom + height + top))
     ax = figure.subplots()
     from matplotlib import colormaps
 
     cmap = colormaps["YlGnBu"].with_extremes(bad="#e5e5e5")
     ax.imshow(np.ma.masked_invalid(relative), cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    ax.set_yticks(range(len(models)), [_short(m["name"]) for m in models], fontsize=7)
-    ax.set_xticks(range(len(tasks)), [_short(t["name"], 30) for t in tasks], fontsize=7, rotation=60, ha="right")
-    for j, t in enumerate(tasks):
-        ax.get_xticklabels()[j].set_color(TYPE_COLORS.get(t["type"], "#333"))
+    ax.set_yticks(range(len(models)), model_labels, fontsize=7)
+    ax.set_xticks(range(len(tasks)), task_labels, fontsize=7, rotation=60, ha="right", rotation_mode="anchor")
+    for label, t in zip(ax.get_xticklabels(), tasks):
+        label.set_color(TYPE_COLORS.get(t["type"], "#333"))
     if len(models) * len(tasks) <= 600:
         for i, j in zip(*np.nonzero(~np.isnan(values))):
             ax.text(j, i, f"{100 * values[i, j]:.1f}", ha="center", va="center", fontsize=6,
@@ -89,7 +96,7 @@ def heatmap(board: dict[str, Any]) -> str | None:
     ax.set_title("Main score ×100; colour = position between the task's worst (light) and best (dark) model; "
                  "grey = missing", fontsize=8, loc="left")
     ax.tick_params(length=0)
-    return _save(figure, "heatmap")
+    return _save(figure, "heatmap", tight=False)
 
 
 def _label_points(ax: Any, points: list[tuple[float, float, str]]) -> None:
@@ -112,8 +119,11 @@ def throughput_scatter(board: dict[str, Any]) -> str | None:
             ax.scatter([p[0] for p in chosen], [100 * p[1] for p in chosen], s=22, color=color, zorder=3,
                        label="sweep variant" if variant else "model")
     _label_points(ax, [(p[0], 100 * p[1], p[2]) for p in points if not p[3]] or [(p[0], 100 * p[1], p[2]) for p in points])
-    ax.set_xscale("log")
-    ax.set_xlabel("measured throughput, texts per second (median over tasks; log scale)", fontsize=8)
+    speeds = [p[0] for p in points]
+    if max(speeds) / min(speeds) >= 20:  # a log axis only where it spans decades (else its labels clash)
+        ax.set_xscale("log")
+    ax.set_xlabel("measured throughput, texts per second (median over tasks"
+                  + ("; log scale)" if ax.get_xscale() == "log" else ")"), fontsize=8)
     ax.set_ylabel("Mean (Task) ×100", fontsize=8)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
@@ -132,36 +142,36 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def pareto(board: dict[str, Any]) -> str | None:
-    """Quality vs bytes per vector per task type (and overall), the Pareto front drawn."""
-    models = [m for m in board["models"] if m["bytes"] and not m["published"]]
-    if not any(m["variant"] for m in models):
+def pareto(variants: dict[str, Any], labels: dict[str, str]) -> str | None:
+    """Quality vs bytes per vector, overall and per task type, with the Pareto front drawn."""
+    points = variants["points"]
+    if not variants["groups"] or not points:
         return None
-    panels = [("All tasks", lambda m: (m["mean_task"], None, None))]
-    for ty in board["types"]:
-        panels.append((ty["label"], lambda m, k=ty["key"]: (m["types"][k]["mean"], m["types"][k]["low"], m["types"][k]["high"])))
-    cols = min(3, len(panels))
+    panels = [(f"All {len(variants['tasks'])} shared tasks", lambda p: p["all"])]
+    for key, tasks in variants["types"].items():
+        panels.append((f"{labels.get(key, key)} ({len(tasks)})", lambda p, k=key: p["types"][k]))
+    cols = min(4, len(panels))
     rows = math.ceil(len(panels) / cols)
-    figure = _figure(4.0 * cols, 3.0 * rows)
+    figure = _figure(3.4 * cols, 2.8 * rows + 0.4)
     axes = figure.subplots(rows, cols, squeeze=False).ravel()
-    bases = sorted({m["base"] for m in models})
+    bases = sorted({p["base"] for p in points})
     from matplotlib import colormaps
 
     palette = colormaps["tab10"]
     for ax, (title, value) in zip(axes, panels):
-        pts = [(m["bytes"], *value(m), m) for m in models if value(m)[0] is not None]
-        for x, y, low, high, m in pts:
-            color = palette(bases.index(m["base"]) % 10)
-            if low is not None:
-                ax.errorbar(x, 100 * y, yerr=[[100 * (y - low)], [100 * (high - y)]], color=color, alpha=0.5,
-                            linewidth=0.8, capsize=2)
-            ax.scatter(x, 100 * y, s=18, color=color, zorder=3)
-        front = [pts[i] for i in pareto_front([(p[0], p[1]) for p in pts])]
+        pts = [(p["bytes"], value(p), p) for p in points if value(p)["mean"] is not None]
+        for x, v, p in pts:
+            color = palette(bases.index(p["base"]) % 10)
+            if v["low"] is not None:
+                ax.errorbar(x, 100 * v["mean"], yerr=[[100 * (v["mean"] - v["low"])], [100 * (v["high"] - v["mean"])]],
+                            color=color, alpha=0.45, linewidth=0.8, capsize=2)
+            ax.scatter(x, 100 * v["mean"], s=18, color=color, zorder=3)
+        front = [pts[i] for i in pareto_front([(x, v["mean"]) for x, v, _ in pts])]
         if front:
-            ax.step([p[0] for p in front], [100 * p[1] for p in front], where="post", color="#d62728", linewidth=1.2,
-                    label="Pareto front")
-            for x, y, _, _, m in front:
-                ax.annotate(_short(m["variant"] or m["base"].split("/")[-1], 26), (x, 100 * y), xytext=(3, -9),
+            ax.step([x for x, _, _ in front], [100 * v["mean"] for _, v, _ in front], where="post", color="#d62728",
+                    linewidth=1.2, label="Pareto front", zorder=2)
+            for x, v, p in front:
+                ax.annotate(_short(p["variant"] or "full", 24), (x, 100 * v["mean"]), xytext=(3, -9),
                             textcoords="offset points", fontsize=6, color="#d62728")
         ax.set_xscale("log", base=2)
         ax.set_title(title, fontsize=9)
@@ -174,8 +184,8 @@ def pareto(board: dict[str, Any]) -> str | None:
     figure.supxlabel("bytes per vector (log scale)", fontsize=8)
     handles = [_dot(palette(i % 10)) for i in range(len(bases))]
     figure.legend(handles, [_short(b, 40) for b in bases], fontsize=7, frameon=False, loc="upper center",
-                  ncols=min(3, len(bases)), bbox_to_anchor=(0.5, 1.04))
-    figure.tight_layout()
+                  ncols=min(4, len(bases)), bbox_to_anchor=(0.5, 1.0))
+    figure.tight_layout(rect=(0, 0, 1, 0.94))
     return _save(figure, "pareto")
 
 

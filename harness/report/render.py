@@ -7,7 +7,9 @@ works from ``file://`` and requests nothing from any network.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import json
 import platform
 import shlex
@@ -23,6 +25,7 @@ from harness.report.data import dedupe, gather, legacy_board
 from harness.store import StoredResult, atomic_write_bytes
 
 SUITE_RESAMPLES = 2000
+CD_MODELS = 30  # the critical-difference diagram shows at most this many models
 
 
 def leaderboard(results: Sequence[StoredResult]) -> dict[str, Any]:
@@ -31,12 +34,16 @@ def leaderboard(results: Sequence[StoredResult]) -> dict[str, Any]:
 
 
 def _git_commit() -> str | None:
+    """The checkout's commit (``+ uncommitted changes`` when the tree differs), or None outside git."""
+    here = Path(__file__).resolve().parent
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
-                              text=True, timeout=5)
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if done.returncode != 0 or not done.stdout.strip():
+            return None
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], cwd=here.parent.parent, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return done.stdout.strip() + (" + uncommitted changes" if dirty.returncode == 1 else "")
 
 
 def provenance(command: str | None) -> dict[str, Any]:
@@ -84,6 +91,24 @@ def _side_by_side(board: dict[str, Any], explicit: bool) -> list[str]:
     return chosen if len(chosen) >= 2 else []
 
 
+def _views(board: dict[str, Any], explicit: bool) -> list[tuple[str, str, list[str]]]:
+    """(key, label, tasks) of each leaderboard view: the suites asked for (then all tasks), or all
+    tasks then each suite with a task set of its own."""
+    everything = [t["name"] for t in board["tasks"]]
+    suites = [(s, names) for s, names in board["suites"].items() if names]
+    views = [(s, s, names) for s, names in suites] if explicit else []
+    if not views or len(views) > 1:
+        views.append(("all", "all tasks", everything))
+    if not explicit:
+        views.insert(0, views.pop())
+        seen = {frozenset(everything)}
+        for suite, names in sorted(suites):
+            if frozenset(names) not in seen:
+                seen.add(frozenset(names))
+                views.append((suite, suite, names))
+    return views
+
+
 def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
           suites: Mapping[str, Sequence[str]] | None = None, n_resamples: int = 10_000, seed: int = 0,
           comparison: Any = "compute", command: str | None = None) -> dict[str, Any]:
@@ -92,6 +117,18 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
     if isinstance(comparison, str):
         comparison = compare_runs(results, n_resamples=n_resamples, seed=seed, notes=notes)
     board = gather(results, comparison, suites=suites, notes=notes)
+    views = []
+    for key, label, names in _views(board, suites is not None):
+        if len(names) == len(board["tasks"]):
+            views.append({"key": key, "label": label, "board": board})
+            continue
+        chosen = set(names)
+        types = {t["name"]: t["type"] for t in board["tasks"] if t["name"] in chosen}
+        subset = tiers.restrict(comparison, types) if comparison is not None else None
+        views.append({"key": key, "label": label, "board": gather(
+            [r for r in results if r.task_name in chosen], subset, suites=board["suites"])})
+    for view in views:
+        export.score_cells(view["board"])
     compared = _side_by_side(board, suites is not None)
     suite_rows: list[dict[str, Any]] = []
     if len(compared) >= 2:
@@ -101,10 +138,10 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
                              if not m["published"] for t, c in m["cells"].items()])
         suite_rows = tiers.suite_table(long, {s: board["suites"][s] for s in compared}, n_resamples=SUITE_RESAMPLES,
                                        seed=seed)
-    method = dict(comparison.method) if comparison is not None else {}
     return {
         "title": title,
         "board": board,
+        "views": views,
         "comparison": comparison,
         "details": details.task_details(results, comparison),
         "variants": details.variant_groups(board, comparison),
@@ -112,7 +149,7 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
         "suites_compared": compared,
         "suite_rows": suite_rows,
         "suite_verdict": tiers.suite_verdict(suite_rows, compared),
-        "method": method,
+        "method": dict(comparison.method) if comparison is not None else {},
         "suite_resamples": SUITE_RESAMPLES,
         "provenance": provenance(command),
     }
@@ -121,17 +158,26 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
 def figures(page: dict[str, Any]) -> dict[str, str | None]:
     """Inline SVG of every figure (None when it has nothing to show)."""
     comparison, board = page["comparison"], page["board"]
-    cd = None
+    cd, cd_note = None, ""
     if comparison is not None and not comparison.posthoc.empty:
+        ranked = comparison.summary.dropna(subset=["mean_rank"]).sort_values("mean_rank")
+        if len(ranked) > CD_MODELS:  # more is unreadable (and slow to lay out)
+            keep = set(ranked["model"].iloc[:CD_MODELS])
+            posthoc = comparison.posthoc
+            comparison = dataclasses.replace(
+                comparison, summary=comparison.summary[comparison.summary["model"].isin(keep)],
+                posthoc=posthoc[posthoc["model_a"].isin(keep) & posthoc["model_b"].isin(keep)])
+            cd_note = f"The best {CD_MODELS} of {len(ranked)} models by mean rank (ranks and tests over all of them)."
         try:
             cd = plots.inline(comparison.cd_svg(), "cd")
         except Exception as err:  # noqa: BLE001 - a figure must never sink the report
             board["notes"].append(f"critical-difference diagram not drawn: {err}")
     return {
         "cd": cd,
+        "cd_note": cd_note,
         "heatmap": plots.heatmap(board),
         "throughput": plots.throughput_scatter(board),
-        "pareto": plots.pareto(board),
+        "pareto": plots.pareto(page["variants"], {t["key"]: t["label"] for t in board["types"]}),
         "suites": plots.suites_chart(page["suite_rows"], page["suites_compared"]),
     }
 
@@ -142,16 +188,24 @@ def script_json(payload: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_html(page: dict[str, Any], svgs: Mapping[str, str | None]) -> str:
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
     from jinja2 import Environment, PackageLoader
 
     env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     export.add_filters(env)
-    source = env.loader.get_source  # type: ignore[union-attr]
-    assets = {name: source(env, name)[0] for name in ("report.css", "report.js")}
+    return env
+
+
+def render_html(page: dict[str, Any], svgs: Mapping[str, str | None]) -> str:
+    env = _environment()
+    source = env.loader.get_source
+    assets = {name: source(env, name)[0] for name in ("report.css", "drilldown.js", "report.js")}
     return env.get_template("index.html.j2").render(
-        page=page, board=page["board"], svgs=svgs, css=assets["report.css"], js=assets["report.js"],
+        page=page, board=page["board"], svgs=svgs, css=assets["report.css"], js=assets["drilldown.js"] + "\n" + assets["report.js"],
+        task_index={t["name"]: i for i, t in enumerate(page["board"]["tasks"])},
+        type_labels={t["key"]: t["label"] for t in page["board"]["types"]},
         data_json=script_json(export.page_data(page)))
 
 

@@ -58,12 +58,37 @@ def task_tiers(comparison: Any) -> dict[str, dict[str, int]]:
     return out
 
 
-def combined_tiers(comparison: Any, tasks: Sequence[str], weights: Sequence[float] | None = None) -> dict[str, int]:
+class PairVariances:
+    """Variance of every tested pair's score difference, per task: float (M, M, T), NaN if untested.
+
+    Read from the comparison's paired 95% percentile intervals (normal approximation); built
+    once per comparison and shared by every mean column.
+    """
+
+    def __init__(self, comparison: Any) -> None:
+        self.models = pd.Index(sorted(set(comparison.intervals["model"])))
+        self.tasks = pd.Index(list(dict.fromkeys(comparison.intervals["task"])))
+        pairs = comparison.pairs
+        a, b = self.models.get_indexer(pairs["model_a"]), self.models.get_indexer(pairs["model_b"])
+        t = self.tasks.get_indexer(pairs["task"])
+        variance = (((pairs["ci_high"] - pairs["ci_low"]) / (2 * _z(comparison.method["alpha"]))) ** 2).to_numpy(float)
+        self.values = np.full((len(self.models), len(self.models), len(self.tasks)), np.nan)
+        self.values[a, b, t] = variance
+        self.values[b, a, t] = variance
+
+    def of(self, models: Sequence[str], tasks: Sequence[str]) -> np.ndarray:
+        m, t = self.models.get_indexer(list(models)), self.tasks.get_indexer(list(tasks))
+        return self.values[np.ix_(m, m, t)]
+
+
+def combined_tiers(comparison: Any, tasks: Sequence[str], weights: Sequence[float] | None = None,
+                   variances: PairVariances | None = None) -> dict[str, int]:
     """model -> tier of the weighted mean over ``tasks`` (module docstring); models need every task.
 
     Args:
         weights: one per task (default: equal, the plain mean); Mean (TaskType) weighs each task
             ``1 / (n_types * n_tasks_of_its_type)``.
+        variances: :class:`PairVariances` of the comparison (built here when None).
     """
     from harness.stats.within import holm, tiers
 
@@ -75,18 +100,11 @@ def combined_tiers(comparison: Any, tasks: Sequence[str], weights: Sequence[floa
     wide = iv.pivot(index="model", columns="task", values="score").reindex(columns=list(tasks)).dropna()
     if len(wide) < 2:
         return {m: 1 for m in wide.index}
-    models, z = list(wide.index), _z(alpha)
-    where = {m: i for i, m in enumerate(models)}
-    k = len(models)
-    column = {t: j for j, t in enumerate(tasks)}
-    se = np.full((k, k, len(tasks)), np.nan)  # per-task standard error of each pair's difference
-    pairs = comparison.pairs[comparison.pairs["task"].isin(tasks)]
-    for task, a, b, low, high in pairs[["task", "model_a", "model_b", "ci_low", "ci_high"]].itertuples(index=False):
-        if a in where and b in where:
-            se[where[a], where[b], column[task]] = se[where[b], where[a], column[task]] = (high - low) / (2 * z)
+    models, k = list(wide.index), len(wide)
+    variances = variances or PairVariances(comparison)
     scores = wide.to_numpy() @ w
     delta = scores[:, None] - scores[None, :]
-    spread = np.sqrt(np.einsum("ijt,t->ij", se ** 2, w ** 2))  # NaN where a pair was not tested
+    spread = np.sqrt(np.einsum("ijt,t->ij", variances.of(models, tasks), w ** 2))  # NaN where a pair was not tested
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.abs(delta) / spread
     p_raw = np.where(spread > 0, 2 * (1 - _normal_cdf(stat)), np.where(delta == 0, 1.0, 0.0))
@@ -137,25 +155,31 @@ def restrict(comparison: Any, types: Mapping[str, str]) -> Any:
                       across.posthoc(matrix, method["alpha"]), method, notes)
 
 
-def standard_errors(comparison: Any) -> pd.DataFrame:
-    """model x task standard error of each score, from its percentile interval (normal approximation)."""
-    iv = comparison.intervals
-    se = (iv["ci_high"] - iv["ci_low"]) / (2 * _z(comparison.method["alpha"]))
-    return iv.assign(se=se).pivot(index="model", columns="task", values="se")
+class ScoreErrors:
+    """Standard error of each (model, task) score, from its percentile interval (normal approximation)."""
 
+    def __init__(self, comparison: Any) -> None:
+        iv = comparison.intervals
+        self.alpha = comparison.method["alpha"]
+        self.model = {m: i for i, m in enumerate(dict.fromkeys(iv["model"]))}
+        self.task = {t: j for j, t in enumerate(dict.fromkeys(iv["task"]))}
+        self.values = np.full((len(self.model), len(self.task)), np.nan)
+        rows = [self.model[m] for m in iv["model"]]
+        cols = [self.task[t] for t in iv["task"]]
+        self.values[rows, cols] = ((iv["ci_high"] - iv["ci_low"]) / (2 * _z(self.alpha))).to_numpy(float)
 
-def mean_interval(se: pd.DataFrame, mean: float, model: str, tasks: Sequence[str],
-                  weights: Sequence[float] | None = None, alpha: float = 0.05) -> tuple[float, float] | None:
-    """Approximate 95% interval of ``model``'s (weighted) mean over ``tasks``: independent tasks,
-    standard errors ``se`` (:func:`standard_errors`); None when a task has no interval."""
-    if model not in se.index or any(t not in se.columns for t in tasks):
-        return None
-    values = se.loc[model, list(tasks)].to_numpy(dtype=float)
-    if np.isnan(values).any():
-        return None
-    w = np.full(len(tasks), 1 / len(tasks)) if weights is None else np.asarray(weights, dtype=float)
-    half = _z(alpha) * float(np.sqrt(np.sum((w * values) ** 2)))
-    return mean - half, mean + half
+    def interval(self, mean: float, model: str, tasks: Sequence[str],
+                 weights: Sequence[float] | None = None) -> tuple[float, float] | None:
+        """Approximate 95% interval of ``model``'s (weighted) mean over ``tasks`` (independent
+        tasks); None when a task has no interval."""
+        if model not in self.model or any(t not in self.task for t in tasks):
+            return None
+        values = self.values[self.model[model], [self.task[t] for t in tasks]]
+        if np.isnan(values).any():
+            return None
+        w = np.full(len(tasks), 1 / len(tasks)) if weights is None else np.asarray(weights, dtype=float)
+        half = _z(self.alpha) * float(np.sqrt(np.sum((w * values) ** 2)))
+        return mean - half, mean + half
 
 
 def suite_table(scores: pd.DataFrame, suites: Mapping[str, Sequence[str]], *, n_resamples: int = 2000,

@@ -1,0 +1,252 @@
+"""The leaderboard without a browser: files, numbers, missing values, published results, escaping.
+
+Stores are written through ``harness.store.write_result`` with per-item data in the evaluators'
+layout (no models), so ``harness.stats.compare`` runs exactly as on a real store. The browser
+tests (``test_report_browser.py``) reuse :func:`fake_store`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from harness.store import iter_results, write_result
+
+EVIL_MODEL = "<img src=x onerror=alert(1)>"
+EVIL_TASK = "</script><script>alert(1)</script>"
+MAIN = {"retrieval": "ndcg_at_10", "classification": "accuracy", "sts": "cosine_spearman"}
+
+
+def _items(task_type: str, n: int, quality: float, rng: np.random.Generator, shared: dict[str, Any]) -> tuple[dict, float]:
+    """Per-item arrays in the evaluator's layout and the main score they give."""
+    if task_type == "retrieval":
+        values = np.clip(rng.beta(1 + 6 * quality, 2, (n, 2)), 0, 1)
+        return ({"test.values": values, "test.query_ids": shared["ids"],
+                 "test.metric_names": np.array(["ndcg_at_10", "recall_at_10"])}, float(values[:, 0].mean()))
+    if task_type == "classification":
+        correct = rng.random((3, n)) < 0.4 + 0.5 * quality
+        return {"test.correct": correct, "test.gold": shared["gold"]}, float(correct.mean(axis=0).mean())
+    cosine = shared["sts_gold"] + rng.normal(0, 3.2 - 3 * quality, n)
+    return ({"test.gold": shared["sts_gold"], "test.cosine_scores": cosine},
+            float(spearmanr(shared["sts_gold"], cosine).statistic))
+
+
+def write_fake(root: Path, model: str, task: str, task_type: str, quality: float, *, seed: int = 0, n: int = 80,
+               suites: tuple[str, ...] = ("alpha",), domain: str = "news", languages: tuple[str, ...] = ("eng",),
+               model_info: dict[str, Any] | None = None) -> None:
+    """One run result; the task's items depend on the task name only (models share them)."""
+    shared_rng = np.random.default_rng(zlib.crc32(task.encode()))
+    shared = {"ids": np.array([f"q{i}" for i in range(n)]), "gold": shared_rng.integers(0, 3, n),
+              "sts_gold": shared_rng.integers(0, 26, n) / 5.0}
+    items, score = _items(task_type, n, quality, np.random.default_rng(seed), shared)
+    scores = {"main_score": score, MAIN[task_type]: score, "hf_subset": "default", "languages": list(languages)}
+    if task_type == "retrieval":
+        scores["recall_at_10"] = float(items["test.values"][:, 1].mean())
+    info = {"name": model, "revision": "r1", "n_parameters": 22_700_000, "embedding_dim": 384, "max_tokens": 256,
+            "settings": {}, "throughput_texts_per_s": 100.0 + 50 * quality, **(model_info or {})}
+    document = {
+        "dataset_revision": "local", "task_name": task, "mteb_version": "2.0.0", "evaluation_time": 1.0,
+        "scores": {"test": [scores]},
+        "harness": {"model": info, "main_score_name": MAIN[task_type], "harness_version": "test",
+                    "task": {"name": task, "type": task_type, "suite": list(suites), "domain": domain,
+                             "languages": list(languages), "main_score": MAIN[task_type],
+                             "description": f"{task} for tests", "license": "CC-BY-4.0",
+                             "reference": "https://example.org/" + task, "data": {"local": task.lower()}}},
+    }
+    if task_type == "retrieval":
+        document["harness"]["breakdown_by_length"] = {
+            "<=64 words": {"queries": n // 2, "main_score": score + 0.05},
+            "<=512 words": {"queries": n - n // 2, "main_score": max(0.0, score - 0.1)}}
+    write_result(root, document, items)
+
+
+def write_published(root: Path, published_name: str, task: str, task_type: str, score: float) -> None:
+    """An imported (published) score: no per-item data."""
+    write_result(root, {
+        "dataset_revision": "local", "task_name": task, "mteb_version": "1.12.0", "evaluation_time": None,
+        "scores": {"test": [{"main_score": score, MAIN[task_type]: score, "hf_subset": "default", "languages": ["eng"]}]},
+        "harness": {"model": {"name": f"{published_name} (published)", "revision": "pub", "published_name": published_name},
+                    "main_score_name": MAIN[task_type], "harness_version": "test", "status": "imported",
+                    "imported": {"task": task, "dataset_revision": "local", "mteb_version": "1.12.0"},
+                    "task": {"name": task, "type": task_type, "suite": ["alpha"], "domain": "news", "languages": ["eng"],
+                             "main_score": MAIN[task_type], "data": {}}},
+    }, {})
+
+
+TASKS = [("NewsRetrieval", "retrieval", ("alpha",), "news"), ("WebRetrieval", "retrieval", ("alpha",), "web"),
+         ("NewsClassification", "classification", ("alpha",), "news"), ("WordSim", "sts", ("alpha",), "general"),
+         ("FinRetrieval", "retrieval", ("beta",), "finance"), ("FinClassification", "classification", ("beta",), "finance")]
+MODELS = {"acme/strong": 0.9, "acme/middle": 0.55, "acme/weak": 0.15, EVIL_MODEL: 0.5}
+
+
+def fake_store(root: Path, *, evil: bool = True, published: bool = True, variants: bool = True) -> Path:
+    """Four models (one with an HTML name) x six tasks in two suites, one missing result, sweep
+    variants of the strong model on suite alpha, and a published score."""
+    for m_index, (model, quality) in enumerate(MODELS.items()):
+        if model == EVIL_MODEL and not evil:
+            continue
+        for t_index, (task, task_type, suites, domain) in enumerate(TASKS):
+            if model == "acme/weak" and task == "WebRetrieval":
+                continue  # a missing result
+            write_fake(root, model, task, task_type, quality, seed=10 * m_index + t_index, suites=suites, domain=domain,
+                       model_info={"cost_usd": 0.01} if model == "acme/middle" else None)  # an API model's bill
+    if variants:
+        for v_index, (variant, loss, size) in enumerate([("dim=64", 0.1, 256.0), ("dim=64,quantize=binary", 0.3, 8.0)]):
+            for t_index, (task, task_type, suites, domain) in enumerate(TASKS[:4]):
+                write_fake(root, f"acme/strong@{variant}", task, task_type, 0.9 - loss, seed=100 + 10 * v_index + t_index,
+                           suites=suites, domain=domain,
+                           model_info={"embedding_dim": 64, "settings": {"variant": "@" + variant, "bytes_per_vector": size}})
+    if published:
+        write_published(root, "acme/strong", "WordSim", "sts", 0.5)
+    return root
+
+
+def render(root: Path, out: Path, **kwargs: Any) -> str:
+    from harness.report import render_report
+
+    results = list(iter_results(root))
+    return render_report(results, out, n_resamples=500, **kwargs).read_text()
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = fake_store(tmp_path_factory.mktemp("store"))
+    out = tmp_path_factory.mktemp("report")
+    html = render(root, out, suites={"alpha": [t[0] for t in TASKS if "alpha" in t[2]],
+                                     "beta": [t[0] for t in TASKS if "beta" in t[2]]})
+    board = json.loads((out / "leaderboard.json").read_text())
+    rows = list(csv.DictReader(io.StringIO((out / "leaderboard.csv").read_text())))
+    return {"html": html, "json": board, "csv": rows, "out": out}
+
+
+def test_three_files_one_self_contained_page(page: dict[str, Any]) -> None:
+    html = page["html"]
+    assert {p.name for p in page["out"].iterdir()} == {"index.html", "leaderboard.csv", "leaderboard.json"}
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no external resource"
+    assert "<link" not in html and "@import" not in html
+    assert html.count('<script type="application/json" id="report-data">') == 1
+
+
+def test_the_csv_the_json_and_the_page_give_the_same_numbers(page: dict[str, Any]) -> None:
+    by_name = {m["name"]: m for m in page["json"]["models"]}
+    for row in page["csv"]:
+        model = by_name[row["model"]]
+        assert (float(row["mean_task"]) if row["mean_task"] else None) == model["mean_task"]
+        for task, cell in model["scores"].items():
+            assert float(row[task]) == cell["score"]
+    strong = by_name["acme/strong"]
+    assert f'data-v="{strong["scores"]["NewsRetrieval"]["score"]}"' in page["html"]
+    assert f'{100 * strong["scores"]["NewsRetrieval"]["score"]:.1f}' in page["html"]
+
+
+def test_a_missing_result_is_shown_missing_never_zero(page: dict[str, Any]) -> None:
+    weak = next(m for m in page["json"]["models"] if m["name"] == "acme/weak")
+    assert "WebRetrieval" not in weak["scores"] and weak["mean_task"] is None and weak["types"]["retrieval"]["mean"] is None
+    row = next(r for r in page["csv"] if r["model"] == "acme/weak")
+    assert row["WebRetrieval"] == "" and row["mean_task"] == ""
+    assert "Missing results" in page["html"] and "never as 0" in page["html"]
+
+
+def test_the_strong_model_is_alone_in_the_top_tier(page: dict[str, Any]) -> None:
+    models = page["json"]["models"]
+    assert models[0]["name"] == "acme/strong" and models[0]["position"] == 1
+    strong = models[0]
+    assert strong["types"]["retrieval"]["tier"] == 1 and strong["scores"]["NewsRetrieval"]["tier"] == 1
+    weak = next(m for m in models if m["name"] == "acme/weak")
+    assert weak["scores"]["NewsRetrieval"]["tier"] > 1
+    assert weak["scores"]["NewsRetrieval"]["ci_low"] < weak["scores"]["NewsRetrieval"]["score"] < weak["scores"]["NewsRetrieval"]["ci_high"]
+
+
+def test_model_metadata_and_cost(page: dict[str, Any]) -> None:
+    middle = next(m for m in page["json"]["models"] if m["name"] == "acme/middle")
+    assert middle["cost_usd"] == pytest.approx(0.06) and middle["params"] == 22_700_000 and middle["dim"] == 384
+    assert middle["throughput"] == pytest.approx(127.5) and middle["max_tokens"] == 256
+    assert 'data-col="meta:cost"' in page["html"]
+
+
+def test_published_results_are_marked_unranked_and_compared(page: dict[str, Any]) -> None:
+    published = next(m for m in page["json"]["models"] if m["published"])
+    assert published["tier"] is None and published["borda"] is None
+    assert published["scores"]["WordSim"]["ci_low"] is None and published["scores"]["WordSim"]["status"] == "imported"
+    assert 'badge pub">published' in page["html"] and "left out of every rank and significance test" in page["html"]
+    (row,) = page["json"]["published_comparison"]
+    assert row["model"] == "acme/strong" and row["delta"] == pytest.approx(row["ours"] - 0.5)
+
+
+def test_suites_side_by_side_with_rank_changes(page: dict[str, Any]) -> None:
+    rows = page["json"]["suite_comparison"]
+    assert {r["suite"] for r in rows} == {"alpha", "beta"}
+    assert all(r["ci_low"] <= r["mean"] <= r["ci_high"] for r in rows)
+    assert page["json"]["suite_verdict"] and "Verdict" in page["json"]["suite_verdict"][0]
+    assert 'id="suite-table"' in page["html"] and 'data-view="beta"' in page["html"]
+
+
+def test_variants_are_grouped_with_their_bytes(page: dict[str, Any]) -> None:
+    (group,) = page["json"]["variants"]["groups"]
+    assert group["base"] == "acme/strong"
+    assert [m["bytes"] for m in group["members"]] == [8.0, 256.0, 4.0 * 384]
+    assert group["members"][-1]["delta"] == 0.0 and group["members"][0]["delta"] < 0
+    assert 'id="variants"' in page["html"] and "Pareto front" in page["html"]
+
+
+def test_html_in_names_is_escaped(tmp_path: Path) -> None:
+    root = fake_store(tmp_path / "store", published=False, variants=False)
+    from harness.report import render_report
+
+    results = list(iter_results(root))
+    for result in results:
+        if result.task_name == "WordSim":
+            result.data.task_name = EVIL_TASK  # a name no file system path could hold
+    html = render_report(results, tmp_path / "out", n_resamples=200).read_text()
+    assert EVIL_MODEL not in html and EVIL_TASK not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    data = html.split('id="report-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data and json.loads(data)["tasks"]
+    assert html.count("<script") == 2  # the data block and the page's own script
+
+
+def test_pareto_front() -> None:
+    from harness.report.plots import pareto_front
+
+    points = [(8, 0.4), (16, 0.35), (32, 0.5), (64, 0.5), (128, 0.6)]
+    assert pareto_front(points) == [0, 2, 4]
+
+
+def test_the_old_leaderboard_function_still_answers(tmp_path: Path) -> None:
+    from harness.report.render import leaderboard
+
+    board = leaderboard(list(iter_results(fake_store(tmp_path, evil=False, variants=False, published=False))))
+    assert {t["name"] for t in board["tasks"]} == {t[0] for t in TASKS}
+    assert board["models"][0]["model"] == "acme/strong" and board["models"][-1]["mean"] is None
+
+
+def test_importing_the_report_loads_no_plotting_library() -> None:
+    code = "import sys, harness.report; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
+
+
+def test_cli_report_with_two_suites(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for task, task_type, suites, domain in TASKS:
+        (specs / f"{task}.yaml").write_text(
+            f"name: {task}\ntype: {task_type}\nsuite: [{', '.join(suites)}]\ndomain: {domain}\n"
+            f"main_score: {MAIN[task_type]}\ndata:\n  local: {task.lower()}\n")
+    fake_store(tmp_path / "results", evil=False, published=False)
+    from harness.cli import main
+
+    code = main(["report", "--results", str(tmp_path / "results"), "--suite", "alpha", "--suite", "beta",
+                 "--task-dir", str(specs), "--out", str(tmp_path / "rep")])
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert code == 0 and "Leaderboard — suites alpha, beta" in html and 'id="suites"' in html
