@@ -1,0 +1,67 @@
+"""The README's performance table, generated from benchmarks/results/*.json (never typed by hand).
+
+    python benchmarks/make_table.py            # print the table
+    python benchmarks/make_table.py --write    # replace it in README.md between the markers
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from _common import REPO, RESULTS
+
+START, END = "<!-- perf-table:start -->", "<!-- perf-table:end -->"
+
+
+def load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def rows() -> list[tuple[str, str, str]]:
+    out = []
+    if vs := load("vs_mteb"):
+        for r in vs["rows"]:
+            out.append((f"cold run vs mteb 2.x: {r['type']} ({r['task']})", f"{r['ours_s']:.1f} s vs {r['mteb_s']:.1f} s = {r['ratio']:.2f}×, Δ score {r['delta']:+.0e}", "≤ 1.0×, Δ within ±1e-4"))
+    if o := load("overhead"):
+        out.append(("cold run / pure encoding of the same unique texts", f"{o['ratio']:.2f} ({o['run_s']:.0f} s / {o['pure_s']:.0f} s)", "≤ 1.05"))
+    if w := load("warm"):
+        out.append(("warm rerun speed-up (cache filled, results removed)", f"{w['speedup']:.0f}× ({w['cold_s']:.0f} s → {w['warm_s']:.1f} s)", "≥ 50×"))
+        out.append(("`list tasks` / `--help`", f"{w['list_tasks_s']:.2f} s / {w['help_s']:.2f} s", "< 1 s"))
+    if s := load("search"):
+        for r in s["runs"]:
+            out.append((f"exact top-1000 search, 1,000 queries × {r['docs']:,} docs", f"{r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB", "≤ 2 GB"))
+    if st := load("stats"):
+        out.append((f"significance: {st['models']} models × {st['tasks']} tasks × {st['resamples']:,} resamples", f"{st['compare_s']:.1f} s (CPU {st['compare_cpu_s']:.1f} s, load {st['load_average_1min']:.1f})", "≤ 10 s"))
+    if rp := load("report"):
+        out.append((f"leaderboard: {rp['models']} models × {rp['tasks']} tasks", f"render {rp['render_s']:.1f} s, page {rp['page_mb']:.2f} MB, sort {rp['sort_ms_median']:.0f} ms", "≤ 3 s, ≤ 5 MB, ≤ 200 ms"))
+    if ray := load("ray_scaling"):
+        sc = ray.get("scaling", {})
+        if "speedup_total" in sc:
+            out.append(("Ray: 2 workers vs 1 (1 thread each)", f"{sc['speedup_total']:.2f}×", "≥ 1.7×"))
+    return out
+
+
+def table() -> str:
+    lines = ["| benchmark | measured | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    text = table()
+    if "--write" not in sys.argv:
+        print(text)
+        return
+    readme = REPO / "README.md"
+    content = readme.read_text()
+    head, _, rest = content.partition(START)
+    _, _, tail = rest.partition(END)
+    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    print(f"updated {readme}")
+
+
+if __name__ == "__main__":
+    main()
