@@ -50,6 +50,7 @@ import numpy as np
 
 from harness.data.builders import register_builder
 from harness.data.builders.gensim_data import _FILE, _INT, _options, _split_options, _stratified_split
+from harness.data.files import read_rows
 from harness.data.types import ClassificationData, ClusteringData, PairClassificationData, RetrievalData
 from harness.errors import DataError, DataUnavailable
 
@@ -90,27 +91,13 @@ def _load_phrasebank(path: Path, mtime_ns: int) -> tuple[tuple[str, str], ...]:
     """
     del mtime_ns  # only part of the cache key
     rows: list[tuple[str, str]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read as UTF-8 text ({err})") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}: line {number}: invalid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}: line {number}: expected a JSON object")
+    for number, row in enumerate(read_rows(path), 1):
         text, label = row.get("text"), row.get("label_text")
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{path}: line {number}: column 'text' must be a non-empty string")
         if not isinstance(label, str) or not label:
             raise DataError(f"{path}: line {number}: column 'label_text' must be a label name")
         rows.append((" ".join(text.split()), label))
-    if not rows:
-        raise DataError(f"{path}: no sentences")
     labels_of: dict[str, set[str]] = {}
     for text, label in rows:
         labels_of.setdefault(text, set()).add(label)
