@@ -6,9 +6,12 @@ Actors
     GPUs and gives the model as many intra-op threads as it has CPUs (``HARNESS_NUM_THREADS``).
     The driver runs as many replicas at once as the cluster's CPUs (and GPUs) allow. Each model
     has a queue of work; an idle replica takes the next item of its model's queue; a free slot
-    goes to the model with the most queued work per replica, so a grid of several models starts
-    one replica per model before it starts a second of any; a replica with nothing left to do
-    is retired when another model waits for a slot, and when its model is finished.
+    goes to the first model (in the grid's order, as a local run) with queued work, so a model
+    runs on every free replica and the next one starts as the first replicas run out of work; a
+    replica with nothing left to do is retired when another model waits for a slot, and when its
+    model is finished. Within a model, units of tasks not yet timed run first, in the grid's
+    order, then the others longest first by the time the task took on an earlier model
+    (longest-processing-time-first: the tail of the grid is short units, which balance well).
 
 Units
     One (model, task) pair is one unit, run by ``runner.execute_unit`` on a replica: it loads the
@@ -233,6 +236,7 @@ class _Run:
         self.slots: list[_Slot] = []
         self.in_flight: dict[Any, tuple[_Slot, _Item, Any]] = {}
         self.unusable: dict[str, tuple[str, str]] = {}  # task -> (status, message) of a data problem
+        self.cost: dict[str, float] = {}  # task -> seconds one unit of it took (the longest so far)
         self.model_refs: list[Any] = [None] * len(self.models)
         self.actor = ray.remote(Replica)
         self.capacity = self._capacity()
@@ -269,7 +273,7 @@ class _Run:
             waiting = [m for m, queue in enumerate(self.queues) if queue]
             if not waiting:
                 return
-            model = max(waiting, key=lambda m: (len(self.queues[m]) / (1 + self._replicas(m)), -m))
+            model = waiting[0]  # models in the grid's order, as a local run; each on as many replicas as are free
             if len(self.slots) >= self.capacity:
                 idle = [s for s in self.slots if s.busy is None and s.model != model]
                 if not idle:
@@ -281,7 +285,7 @@ class _Run:
     def _dispatch_next(self, slot: _Slot) -> None:
         queue = self.queues[slot.model]
         while queue and slot.busy is None:
-            item = queue.popleft()
+            item = self._pop(queue)
             if item.unit.finished:
                 continue
             known = self.unusable.get(item.unit.spec.name)
@@ -289,6 +293,16 @@ class _Run:
                 self._finish(item.unit, UnitOutcome(self._name(item.unit), item.unit.spec.name, known[0], message=known[1]))  # type: ignore[arg-type]
                 continue
             self._dispatch(slot, item)
+
+    def _pop(self, queue: deque[_Item]) -> _Item:
+        """Shards and sharded units' last steps first; then units of tasks not timed yet (in the
+        grid's order), then the others longest first (timed on an earlier model: LPT)."""
+        index = next((i for i, item in enumerate(queue) if item.kind != "unit"), None)
+        if index is None:
+            index = min(range(len(queue)), key=lambda i: (-self.cost.get(queue[i].unit.spec.name, math.inf), i))
+        item = queue[index]
+        del queue[index]
+        return item
 
     def _dispatch(self, slot: _Slot, item: _Item) -> None:
         unit, vectors = item.unit, None
@@ -382,6 +396,9 @@ class _Run:
     def _finish(self, unit: _Unit, outcome: UnitOutcome, node: str | None = None) -> None:
         unit.finished, unit.shards = True, None  # drops the shard vectors from the object store
         self.remaining[unit.model] -= 1
+        if outcome.result is not None:
+            seconds = outcome.result.data.evaluation_time or 0.0
+            self.cost[unit.spec.name] = max(self.cost.get(unit.spec.name, 0.0), seconds)
         if node and outcome.status in ("done", "failed"):
             outcome.message = f"{outcome.message} [node {node}]"
         if self.bar is not None:
