@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,47 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def timed(command: list[str], **kwargs: Any) -> float:
     """Wall seconds of a fresh process running ``command`` (fails loudly on a non-zero exit)."""
+    return measured(command, **kwargs)[0]
+
+
+def measured(command: list[str], **kwargs: Any) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the child and its children, stdout) of a fresh process running
+    ``command``; fails loudly on a non-zero exit. CPU time is what a loaded machine disturbs least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, **kwargs)
-    seconds = time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def paired(sides: Mapping[str, Any], pairs: int) -> dict[str, Any]:
+    """Run two sides ``pairs`` times, alternating which goes first, and summarise their ratio.
+
+    Args:
+        sides: exactly two entries, name -> zero-argument callable returning (wall s, CPU s);
+            the ratio is second / first.
+        pairs: number of paired runs.
+
+    Returns:
+        per side the list of (wall, cpu) runs, and for "wall" and "cpu" the median ratio with its
+        range over the pairs.
+    """
+    (first, run_first), (second, run_second) = sides.items()
+    runs: dict[str, list[tuple[float, float]]] = {first: [], second: []}
+    for i in range(pairs):
+        order = [(first, run_first), (second, run_second)]
+        for name, run in order if i % 2 == 0 else order[::-1]:
+            runs[name].append(run())
+    summary: dict[str, Any] = {"pairs": pairs, "runs": runs}
+    for axis, index in (("wall", 0), ("cpu", 1)):
+        ratios = [b[index] / a[index] for a, b in zip(runs[first], runs[second])]
+        summary[f"{axis}_ratio_median"] = statistics.median(ratios)
+        summary[f"{axis}_ratio_range"] = [min(ratios), max(ratios)]
+    return summary
 
 
 def harness_cli(*args: str) -> list[str]:

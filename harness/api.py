@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness.config import DEFAULT_RESULTS_DIR, DEFAULT_SUITE, RunConfig
 from harness.errors import ModelError, SpecError
 from harness.registry import discover_specs, select_tasks
-from harness.runner import RunSummary
 from harness.specs import TaskSpec, load_spec
-from harness.store import StoredResult, iter_results
 
-DEFAULT_SUITE = "default"
-DEFAULT_MODELS = ("minilm-l6", "minilm-l3-onnx", "bm25")
-DEFAULT_RESULTS_DIR = Path("results")
+if TYPE_CHECKING:  # the runner and the store import numpy: `list tasks` needs neither
+    from harness.reproduce import Reproduction
+    from harness.runner import RunSummary
+    from harness.store import StoredResult
+
 DEFAULT_REPORTS_DIR = Path("reports")
 
 
@@ -174,29 +175,48 @@ def evaluate(
         max_cost: USD each model billed per token (``openai:...``) may spend in this call; it
             stops with one error line before going over (``harness.models.http``).
     """
+    config = RunConfig.create(
+        models=list(model) if isinstance(model, (list, tuple)) else [model],
+        model_name=model_name,
+        tasks=tasks,
+        suite=suite,
+        task_dirs=tuple(task_dirs),
+        results_dir=results_dir or DEFAULT_RESULTS_DIR,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        batch_size=batch_size,
+        overwrite=overwrite,
+        sweep=tuple(sweep),
+        executor=executor,
+        ray_address=ray_address,
+        gpus_per_model=gpus_per_model,
+        cpus_per_unit=cpus_per_unit,
+        shard_size=shard_size,
+        max_cost=max_cost,
+        verbose=verbose,
+    )
+    return run(config)
+
+
+def run(config: RunConfig) -> RunResult:
+    """Run ``config``: resolve its tasks, load its models (and sweep variants), run every unit
+    not yet in the store. ``evaluate`` and ``harness run`` both end here.
+
+    Raises:
+        KeyboardInterrupt: the run was interrupted (its message is the summary line).
+    """
     from harness import runner
     from harness.executors import make_executor
     from harness.models import load_model
-
-    chosen = make_executor(
-        executor, ray_address=ray_address, gpus_per_model=gpus_per_model, cpus_per_unit=cpus_per_unit, shard_size=shard_size, progress=verbose
-    )
-    specs = resolve_tasks(tasks, suite, task_dirs)
-    candidates = model if isinstance(model, (list, tuple)) else [model]
     from harness.variants import expand, parse_sweeps
 
-    costs = _spending_caps(candidates, max_cost)
-    models = expand(
-        [load_model(m, name=model_name if len(candidates) == 1 else None, **c) for m, c in zip(candidates, costs)], parse_sweeps(sweep)
-    )
-    ctx = runner.UnitContext(
-        results_dir=Path(results_dir) if results_dir else DEFAULT_RESULTS_DIR,
-        data_root=Path(data_dir) if data_dir else None,
-        batch_size=batch_size,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        use_cache=use_cache,
-    )
-    summary = runner.run(models, specs, ctx, overwrite=overwrite, executor=chosen, verbose=verbose)
+    executor = make_executor(config)
+    specs = resolve_tasks(config.tasks, config.suite, config.task_dirs)
+    name = config.model_name if len(config.models) == 1 else None
+    caps = _spending_caps(config.models, config.max_cost)
+    models = expand([load_model(m, name=name, **cap) for m, cap in zip(config.models, caps)], parse_sweeps(config.sweep))
+    summary = runner.run(models, specs, config, executor)
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)
@@ -206,9 +226,9 @@ def _spending_caps(models: Sequence[Any], max_cost: float | None) -> list[dict[s
     """``{"max_cost": ...}`` for each model named by a string whose adapter is billed, ``{}`` for the others."""
     if max_cost is None:
         return [{} for _ in models]
-    from harness.registry import adapter_class, resolve_model
+    from harness.models import is_billed
 
-    caps = [{"max_cost": max_cost} if isinstance(m, str) and getattr(adapter_class(resolve_model(m).adapter), "billed", False) else {} for m in models]
+    caps = [{"max_cost": max_cost} if isinstance(m, str) and is_billed(m) else {} for m in models]
     if not any(caps):
         raise ModelError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
     return caps
@@ -217,6 +237,8 @@ def _spending_caps(models: Sequence[Any], max_cost: float | None) -> list[dict[s
 def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *, tasks: Iterable[str] | None = None) -> list[StoredResult]:
     """Every valid result in the store (invalid files warn and are skipped)."""
     wanted = set(tasks) if tasks is not None else None
+    from harness.store import iter_results
+
     return [r for r in iter_results(Path(results_dir)) if wanted is None or r.task_name in wanted]
 
 
@@ -273,29 +295,46 @@ def reproduce(
     task_dirs: Sequence[str | Path] = (),
     batch_size: int = 32,
     verbose: bool = True,
-) -> Any:
+) -> Reproduction:
     """Run a reference table's models (``references/<name>.yaml``) on its tasks whose data is
-    available, through :func:`evaluate` (same store, resumed), and compare with the published
+    available (same store as :func:`evaluate`, resumed), and compare with the published
     numbers. Writes ``<out_dir>/<reference>.md`` and ``.html`` (default ``reports/reproduce``).
 
     Returns:
         A ``harness.reproduce.Reproduction``: ``.table`` (DataFrame: task, model, metric,
         published, ours, delta, tolerance, status, verdict, ...), ``.exit_code`` (0 when every
         row that ran is within tolerance), ``.markdown_path``, ``.html_path``.
-    """
-    from harness.reproduce import run
 
-    return run(
-        reference,
-        models=models,
-        tasks=tasks,
-        data_dir=data_dir,
-        results_dir=results_dir,
-        out_dir=out_dir,
-        task_dirs=task_dirs,
-        batch_size=batch_size,
-        verbose=verbose,
+    Raises:
+        SpecError / ModelError: unknown reference, task or model (the CLI exits 2).
+    """
+    from harness import reproduce as rep
+
+    config = RunConfig.create(
+        task_dirs=tuple(task_dirs), data_dir=data_dir, results_dir=results_dir or DEFAULT_RESULTS_DIR, batch_size=batch_size, verbose=verbose
     )
+    table = rep.load_reference(reference)
+    rows = rep.select_rows(table, tasks)
+    runnable, _ = rep.select_models(table, models)
+    if models is not None:  # rows of the table's other models are left out, not "not available"
+        rows = [row for row in rows if row.model_id in runnable]
+    registry = discover_specs(config.task_dirs)
+    specs = {row.task: registry[row.task] for row in rows if row.task in registry}
+    available = [name for name, spec in specs.items() if rep.data_available(spec, config.data_dir)]
+    outcomes: dict[tuple[str, str], rep.Outcome] = {}
+    for model_id, model in runnable.items():
+        wanted = [t for t in available if any(r.task == t and r.model_id == model_id for r in rows)]
+        if not wanted:
+            continue
+        for unit in run(config.replace(models=[model], tasks=[specs[t] for t in wanted])).summary.outcomes:
+            stored = unit.result
+            scores = None
+            if stored is not None and stored.data.harness.status == "run":  # never an imported score
+                scores = {split: stored.scores(split) for split in stored.data.scores}
+            outcomes[(model_id, unit.task)] = rep.Outcome(unit.status, scores, unit.message or "")
+    comparison = rep.compare(table, rows, specs, runnable, outcomes)
+    markdown, html = rep.render(comparison, table, out_dir if out_dir is not None else rep.DEFAULT_OUT_DIR)
+    return rep.Reproduction(table, comparison, markdown, html)
 
 
 def compare(

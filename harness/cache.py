@@ -21,11 +21,14 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import StoreError
+
+if TYPE_CHECKING:  # numpy only where vectors are read or written: default_cache_dir stays light
+    import numpy as np
+
+    from harness.models.base import Encoder
 
 CACHE_DIR_ENV = "HARNESS_CACHE_DIR"
 DB_NAME = "embeddings.sqlite3"
@@ -40,10 +43,9 @@ def default_cache_dir() -> Path:
     return base / "harness"
 
 
-def model_identity(model: Any) -> tuple[str, bool] | None:
+def model_identity(model: Encoder) -> tuple[str, bool] | None:
     """(hex digest of everything about ``model`` that changes its vectors, may persist), or None."""
-    identity = getattr(model, "cache_identity", None)
-    described = identity() if callable(identity) else None
+    described = model.cache_identity()
     if described is None:
         return None
     digest = hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
@@ -78,6 +80,8 @@ class EmbeddingCache:
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """The cached vectors among ``keys`` (float32, shape (dim,))."""
+        import numpy as np
+
         found = {k: self._memory[k] for k in keys if k in self._memory}
         if self._db is None:
             return found
@@ -94,6 +98,8 @@ class EmbeddingCache:
     ) -> None:
         """Store rows of ``vectors`` (shape (len(keys), dim)) under ``keys``, in one transaction
         (in memory only, for this process, when ``persist`` is False or the cache has no folder)."""
+        import numpy as np
+
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if self._db is None or not persist:
             self._memory.update(zip(keys, vectors))

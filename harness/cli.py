@@ -110,11 +110,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     from harness import api
 
     if args.what == "models":
-        from harness.registry import model_aliases
+        from harness.models.registry import adapter_kinds, model_aliases
 
-        rows = [[name, ref.adapter, ref.description] for name, ref in model_aliases().items()]
-        rows += [[kind, kind, "adapter (KIND:ARG for a path or hub id)"] for kind in ("sentence-transformers", "onnx", "bm25", "tfidf", "random", "openai")]
-        print(_table(rows, ["name", "adapter", "description"]))
+        rows = []
+        for name, alias in model_aliases().items():
+            missing = alias.missing_packages()
+            status = f"not installed ({alias.install})" if missing else "installed"
+            rows.append([name, alias.adapter, status, alias.description])
+        rows += [[kind, kind, "", "adapter (KIND:ARG for a path or hub id)"] for kind in adapter_kinds()]
+        print(_table(rows, ["name", "adapter", "status", "description"]))
         return 0
     tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir, source=args.source)
     if args.what == "suites":
@@ -132,32 +136,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness import api
+    from harness.config import DEFAULT_SUITE, RunConfig
 
-    if args.batch_size < 1:
-        raise HarnessError(f"--batch-size: must be at least 1 (got {args.batch_size})")
-    suite = args.suite or (None if args.tasks else api.DEFAULT_SUITE)
-    run = api.evaluate(
-        args.models or list(api.DEFAULT_MODELS),
-        args.tasks,
-        suite=suite,
-        task_dirs=args.task_dir,
-        data_dir=args.data_dir,
-        results_dir=args.results,
-        batch_size=args.batch_size,
-        overwrite=args.overwrite,
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
-        sweep=args.sweep,
-        executor=args.executor,
-        ray_address=args.ray_address,
-        gpus_per_model=args.gpus_per_model,
-        cpus_per_unit=args.cpus_per_unit,
-        shard_size=args.shard_size,
-        max_cost=args.max_cost,
-    )
-    summary = run.summary
+    config = RunConfig.from_cli(args)
+    summary = api.run(config).summary
     print(f"run: {summary.line()}", file=sys.stderr)
     if not args.no_report:
+        suite = args.suite or (None if args.tasks else DEFAULT_SUITE)
         out = Path(args.out) if args.out else Path("reports") / (suite or "custom")
         tasks = sorted({o.task for o in summary.outcomes})
         path = api.report(args.results, out, suite=suite, task_dirs=args.task_dir) if suite else _report_tasks(args.results, out, tasks)
@@ -230,8 +215,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     """Exit 0 when every row that ran is within tolerance, 1 otherwise (2: user error)."""
     from harness import api
 
-    if args.batch_size < 1:
-        raise HarnessError(f"--batch-size: must be at least 1 (got {args.batch_size})")
     result = api.reproduce(
         args.reference,
         models=args.models,

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,11 @@ from harness import long_documents
 from harness.cache import EmbeddingCache, model_identity, text_keys
 from harness.errors import ModelError
 from harness.evaluators.base import Role, TextGroup
+from harness.models.base import Encoder
 from harness.specs import TaskSpec
+
+if TYPE_CHECKING:
+    from harness.variants import Variant
 
 
 @dataclass
@@ -82,7 +86,7 @@ def _progress(total: int, label: str) -> Any:
 
 
 def encode_unique(
-    model: Any,
+    model: Encoder,
     texts: list[str],
     *,
     role: Role,
@@ -99,7 +103,7 @@ def encode_unique(
     Returns:
         (vectors of shape (len(texts), dim) in the order of ``texts``, seconds spent in the model).
     """
-    name = getattr(getattr(model, "info", None), "name", type(model).__name__)
+    name = model.info.name
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0.0
     order = np.argsort([-len(t) for t in texts], kind="stable")
@@ -124,14 +128,8 @@ def encode_unique(
     return sorted_vectors[inverse], seconds
 
 
-def _role_prompt(model: Any, role: Role, task: TaskSpec) -> str:
-    if callable(getattr(model, "prompt_for", None)):
-        return model.prompt_for(role, task)
-    return (getattr(task.prompts, role) or "") if role else ""
-
-
 def _encode_role(
-    model: Any, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
+    model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
 ) -> Any:
     """Vectors of distinct ``texts`` for one role: cache hits, then the misses through the model."""
     described = model_identity(model) if cache is not None and texts else None
@@ -142,7 +140,7 @@ def _encode_role(
         return vectors
     assert cache is not None
     identity, persist = described
-    keys = text_keys(identity, role, _role_prompt(model, role, task), texts)
+    keys = text_keys(identity, role, model.prompt_for(role, task), texts)
     hits = cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in hits]
     description = {"name": model.info.name, "revision": model.info.revision}
@@ -161,7 +159,7 @@ def _encode_role(
     return _check_batch(np.stack([hits[k] for k in keys]), len(texts), model.info.name, task, None)
 
 
-def _derive_variant(variant: Any, by_role: dict[Role, Any], task: TaskSpec) -> dict[Role, Any]:
+def _derive_variant(variant: Variant, by_role: dict[Role, Any], task: TaskSpec) -> dict[Role, Any]:
     """Apply a sweep variant (truncation, quantisation) to the base model's full vectors."""
     from harness.variants import calibration_rows
 
@@ -171,8 +169,19 @@ def _derive_variant(variant: Any, by_role: dict[Role, Any], task: TaskSpec) -> d
     return {role: variant.apply(vectors, calibration) for role, vectors in by_role.items()}
 
 
+def distinct_by_role(groups: Mapping[str, TextGroup]) -> dict[Role, dict[str, int]]:
+    """Per role, each distinct text -> its position, in first-seen order over the groups (the
+    order in which the encode path embeds them)."""
+    roles: dict[Role, dict[str, int]] = {}
+    for group in groups.values():
+        index = roles.setdefault(group.role, {})
+        for text in group.texts:
+            index.setdefault(text, len(index))
+    return roles
+
+
 def encode_groups(
-    model: Any,
+    model: Encoder,
     groups: Mapping[str, TextGroup],
     *,
     task: TaskSpec,
@@ -182,21 +191,19 @@ def encode_groups(
 ) -> tuple[dict[str, Any], EncodeStats]:
     """Embed every group of a unit through one deduplicated pass per role.
 
-    Models with a ``fit`` method (lexical baselines) are first fitted on the task's documents
-    (the texts of role "document", or all texts if the task has none); they are never cached.
+    A sweep variant is embedded through its base encoder and derived from the whole unit's
+    vectors. Models that fit on the corpus (lexical baselines) are first fitted on the task's
+    documents (the texts of role "document", or all texts if the task has none). Models that split
+    tokens cut long documents as the task's ``long_documents`` says.
 
     Returns:
         (group name -> vectors of shape (len(group.texts), dim), statistics).
     """
     stats = EncodeStats(texts=sum(len(g.texts) for g in groups.values()))
-    variant = getattr(model, "variant", None)
-    model = getattr(model, "base", model) if variant is not None else model
-    roles: dict[Role, dict[str, int]] = {}
-    for group in groups.values():
-        index = roles.setdefault(group.role, {})
-        for text in group.texts:
-            index.setdefault(text, len(index))
-    if callable(getattr(model, "fit", None)):
+    variant = model.variant
+    model = model.base_encoder()
+    roles = distinct_by_role(groups)
+    if model.fits_on_corpus:
         documents = roles.get("document") or {t: 0 for index in roles.values() for t in index}
         model.fit(list(documents))
     by_role: dict[Role, Any] = {}
@@ -206,7 +213,7 @@ def encode_groups(
         def embed(texts: list[str], role: Role = role) -> Any:
             return _encode_role(model, texts, role=role, task=task, batch_size=batch_size, label=label or task.name, cache=cache, stats=stats)
 
-        if task.long_documents is not None and callable(getattr(model, "token_spans", None)):
+        if task.long_documents is not None and model.splits_tokens:
             model.load()
             by_role[role], counts = long_documents.apply(unique, task.long_documents, model.token_spans, model.info.max_tokens, embed)
             for key, value in counts.items():

@@ -6,10 +6,12 @@ back into one vector per text by mean or max.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # numpy only where texts are split or pooled: loading specs stays light
+    import numpy as np
 
 Spans = list[tuple[int, int]]
 
@@ -44,6 +46,8 @@ def split(texts: Sequence[str], spans: Sequence[Spans], size: int, overlap: int)
     Returns:
         (window texts, owner: int64 array, the index of the text each window came from).
     """
+    import numpy as np
+
     if overlap >= size:
         raise ValueError(f"long_documents.overlap ({overlap}) must be smaller than the window ({size} tokens)")
     step = size - overlap
@@ -63,6 +67,8 @@ def split(texts: Sequence[str], spans: Sequence[Spans], size: int, overlap: int)
 
 def pool(vectors: np.ndarray, owner: np.ndarray, n: int, strategy: str) -> np.ndarray:
     """One vector per text from its windows' vectors (mean or element-wise max), shape (n, dim)."""
+    import numpy as np
+
     if strategy == "chunk_max":
         out = np.full((n, vectors.shape[1]), -np.inf, dtype=np.float32)
         np.maximum.at(out, owner, vectors)
@@ -80,6 +86,8 @@ def apply(
     embed: Callable[[list[str]], np.ndarray],
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Embed ``texts`` under ``config``; returns (vectors (n, dim), counts of long texts)."""
+    import numpy as np
+
     spans = token_spans(texts)
     size = window_size(config, max_tokens)
     n_long = sum(len(s) > size for s in spans)

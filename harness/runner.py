@@ -14,18 +14,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from harness import __version__
+from harness.breakdown import by_length
 from harness.cache import EmbeddingCache
 from harness.data import load_task_data
-from harness.breakdown import by_length
 from harness.data.types import RetrievalData, TaskData
 from harness.encode import encode_groups
 from harness.errors import DataUnavailable, HarnessError
 from harness.evaluators import get_evaluator
+from harness.models.base import usage_between
 from harness.specs import TaskSpec
-from harness.store import RESULT_FORMAT, StoredResult, find_result, read_result, sweep_temp_files, write_result
+from harness.store import ResultDocument, StoredResult, find_result, sweep_temp_files, write_result
+
+if TYPE_CHECKING:
+    from harness.config import RunConfig
+    from harness.models.base import Encoder
 
 Status = Literal["done", "resumed", "skipped", "failed"]
 
@@ -78,66 +82,48 @@ def defined_metrics(metrics: dict[str, float], main_score: str) -> tuple[dict[st
     return {**{k: float(v) for k, v in metrics.items()}, **dict.fromkeys(undefined, 0.0)}, undefined
 
 
-def score_unit(
-    model: Any, spec: TaskSpec, data: TaskData, *, batch_size: int, cache: EmbeddingCache | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: int, cache: EmbeddingCache | None = None) -> tuple[ResultDocument, dict[str, Any]]:
     """Embed and score one unit.
 
     Returns:
         (the result document for the store, per-item arrays keyed ``<split>.<name>``).
     """
     began = time.perf_counter()
+    usage = model.usage()
     evaluator = get_evaluator(spec.type)
     options = spec.evaluator_options()
     groups = evaluator.text_groups(data, options)
     label = f"{model.info.name} · {spec.name}"
     embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache)
     output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
-    split = spec.data.eval_split
     metrics, undefined = defined_metrics(output.metrics, spec.main_score)
-    scores = {**metrics, "main_score": metrics[spec.main_score]}
-    scores.update(hf_subset=spec.data.hf_subset or "default", languages=list(spec.languages))
-    if callable(getattr(model, "describe", None)):  # a sweep variant: its dim and bytes per vector
-        model.describe(next(iter(embeddings.values())).shape[1])
-    info = model.info.to_dict()
-    info["throughput_texts_per_s"] = stats.texts_per_second
-    document = {
-        "dataset_revision": spec.data.revision or (f"builder:{spec.data.builder}" if spec.data.builder else "local"),
-        "task_name": spec.name,
-        "mteb_version": RESULT_FORMAT,
-        "evaluation_time": time.perf_counter() - began,
-        "kg_co2_emissions": None,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "scores": {split: [scores]},
-        "harness": {
-            "model": info,
-            "task": spec.model_dump(mode="json"),
-            "main_score_name": spec.main_score,
-            "harness_version": __version__,
-            "options": options.model_dump(mode="json"),
-            "encode": {
-                "texts": stats.texts,
-                "unique_texts": stats.unique_texts,
-                "from_cache": stats.cached,
-                "encoded": stats.encoded,
-                "seconds": stats.seconds,
-                "batch_size": batch_size,
-                "long_documents": stats.long_documents or None,
-            },
-            "undefined_metrics": undefined,
-            "items_file": None,
-            "items_sha256": None,
-        },
+    info = model.scored_info(next(iter(embeddings.values())).shape[1]).to_dict()
+    record = {**info, **usage_between(usage, model.usage()), "throughput_texts_per_s": stats.texts_per_second}
+    encoded = {
+        "texts": stats.texts,
+        "unique_texts": stats.unique_texts,
+        "from_cache": stats.cached,
+        "encoded": stats.encoded,
+        "seconds": stats.seconds,
+        "batch_size": batch_size,
+        "long_documents": stats.long_documents or None,
     }
-    if isinstance(data, RetrievalData):
-        document["harness"]["breakdown_by_length"] = by_length(data, output.items, spec.main_score)
-    items = {f"{split}.{key}": value for key, value in output.items.items()}
-    return document, items
+    document = ResultDocument.build(
+        spec,
+        model=record,
+        metrics=metrics,
+        evaluation_time=time.perf_counter() - began,
+        date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        details={"options": options.model_dump(mode="json"), "encode": encoded, "undefined_metrics": undefined},
+        breakdown_by_length=by_length(data, output.items, spec.main_score) if isinstance(data, RetrievalData) else None,
+    )
+    split = spec.data.eval_split
+    return document, {f"{split}.{key}": value for key, value in output.items.items()}
 
 
 @dataclass
 class UnitContext:
-    """Everything a unit needs besides its model and task; picklable (for Ray workers).
+    """What a unit needs besides its model and task, derived from the RunConfig; picklable (Ray).
 
     The embedding cache is opened lazily in the process that runs the unit: ``cache_dir`` names
     the persistent cache; ``use_cache=False`` keeps vectors in memory for this process only.
@@ -149,6 +135,10 @@ class UnitContext:
     cache_dir: Path | None = None
     use_cache: bool = True
     _cache: EmbeddingCache | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> UnitContext:
+        return cls(config.results_dir, config.data_dir, config.batch_size, config.cache_dir, config.use_cache)
 
     def cache(self) -> EmbeddingCache:
         if self._cache is None:
@@ -166,7 +156,7 @@ class UnitContext:
         return {**self.__dict__, "_cache": None}
 
 
-def execute_unit(model: Any, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None) -> UnitOutcome:
+def execute_unit(model: Encoder, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None) -> UnitOutcome:
     """Load (unless given), embed, score and store one unit; user errors become outcomes.
 
     The same function runs in the local executor and on a Ray worker.
@@ -175,12 +165,12 @@ def execute_unit(model: Any, spec: TaskSpec, ctx: UnitContext, data: TaskData | 
     try:
         data = data if data is not None else load_task_data(spec, ctx.data_root)
         document, items = score_unit(model, spec, data, batch_size=ctx.batch_size, cache=ctx.cache())
-        stored = read_result(write_result(ctx.results_dir, document, items))
+        stored = write_result(ctx.results_dir, document, items)
     except DataUnavailable as err:
         return UnitOutcome(name, spec.name, "skipped", message=str(err))
     except HarnessError as err:
         return UnitOutcome(name, spec.name, "failed", message=str(err))
-    encoded = document["harness"]["encode"]
+    encoded = document.harness["encode"]
     message = (
         f"{spec.main_score} = {stored.main_score:.5f} ({stored.data.evaluation_time or 0.0:.1f} s; "
         f"{encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
@@ -195,9 +185,19 @@ def describe(outcome: UnitOutcome) -> str:
     return f"{outcome.status:<7} {outcome.model} × {outcome.task}: {outcome.message}"
 
 
-def plan(models: Sequence[Any], tasks: Sequence[TaskSpec], results_dir: Path, overwrite: bool) -> tuple[list[tuple[Any, list[TaskSpec]]], list[UnitOutcome]]:
+Todo = list[tuple["Encoder", list[TaskSpec]]]  # per model, in order: the tasks it still has to run
+
+
+class Executor(Protocol):
+    """Runs the units of ``todo`` and hands each outcome to ``record`` (``harness.executors``)."""
+
+    def execute(self, todo: Todo, ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None: ...
+
+
+def plan(models: Sequence[Encoder], tasks: Sequence[TaskSpec], results_dir: Path, overwrite: bool) -> tuple[Todo, list[UnitOutcome]]:
     """Split the grid into work to do (per model, in order) and units already complete in the store."""
-    todo, resumed = [], []
+    todo: Todo = []
+    resumed = []
     for model in models:
         pending = []
         for spec in tasks:
@@ -211,33 +211,29 @@ def plan(models: Sequence[Any], tasks: Sequence[TaskSpec], results_dir: Path, ov
 
 
 def run(
-    models: Sequence[Any],
+    models: Sequence[Encoder],
     tasks: Sequence[TaskSpec],
-    ctx: UnitContext,
+    config: RunConfig,
+    executor: Executor,
     *,
-    overwrite: bool = False,
-    executor: Any = None,
     on_outcome: Callable[[UnitOutcome], None] | None = None,
-    verbose: bool = True,
 ) -> RunSummary:
     """Run every (model, task) unit not already complete in the store.
 
     Args:
-        models: models from ``harness.models.load_model``, each with ``info``.
+        models: models from ``harness.models.load_model`` (sweep variants included).
         tasks: task specs.
-        ctx: results dir, data root, batch size, cache settings.
-        overwrite: recompute units that already have a complete result.
-        executor: runs the units (default: ``LocalExecutor``, models outermost, each loaded once).
+        config: the run's options (results folder, overwrite, cache, batch size, verbosity).
+        executor: runs the units (``harness.executors.make_executor``).
 
     Returns:
         A RunSummary; a Ctrl-C stops the run (no result is half-written) and sets ``interrupted``.
     """
-    from harness.executors.local import LocalExecutor
-
-    say = _say if verbose else (lambda _m: None)
+    say = _say if config.verbose else (lambda _m: None)
+    ctx = UnitContext.from_config(config)
     summary = RunSummary()
     sweep_temp_files(ctx.results_dir)
-    todo, resumed = plan(models, tasks, ctx.results_dir, overwrite)
+    todo, resumed = plan(models, tasks, ctx.results_dir, config.overwrite)
 
     def record(outcome: UnitOutcome) -> None:
         summary.outcomes.append(outcome)
@@ -249,7 +245,7 @@ def run(
     for outcome in resumed:
         record(outcome)
     try:
-        (executor or LocalExecutor()).execute(todo, ctx, record)
+        executor.execute(todo, ctx, record)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

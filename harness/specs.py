@@ -7,39 +7,14 @@ and every error names the file and the field, on one line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.errors import SpecError
+from harness.errors import DataError, SpecError
 from harness.long_documents import LongDocuments
-
-TaskType = Literal[
-    "retrieval",
-    "reranking",
-    "sts",
-    "classification",
-    "pair_classification",
-    "clustering",
-    "summarization",
-]
-TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
-
-# Logical columns each row-based type reads, mapped to mteb's column names by default.
-DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
-    "sts": {"sentence1": "sentence1", "sentence2": "sentence2", "score": "score"},
-    "pair_classification": {"sentence1": "sentence1", "sentence2": "sentence2", "label": "labels"},
-    "classification": {"text": "text", "label": "label"},
-    "clustering": {"text": "sentences", "label": "labels"},
-    "summarization": {
-        "human_summaries": "human_summaries",
-        "machine_summaries": "machine_summaries",
-        "relevance": "relevance",
-    },
-    "retrieval": {"query": "query", "positive": "positive", "negative": "negative"},
-    "reranking": {"query": "query", "positive": "positive", "negative": "negative"},
-}
+from harness.plugins import suggest
+from harness.tasktypes import get_task_type, task_type_names
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -71,6 +46,13 @@ class DataSpec(_Strict):
             raise ValueError("needs at least one of local, hf or builder")
         if self.hf and not self.revision:
             raise ValueError("hf needs a pinned revision (commit hash) so scores are reproducible")
+        if self.builder:  # checked here, when the spec loads, not first when the task runs
+            from harness.data.builders import check_builder_options
+
+            try:
+                check_builder_options(self.builder, self.builder_options)
+            except DataError as err:
+                raise ValueError(str(err).removeprefix("data.")) from None
         return self
 
 
@@ -98,7 +80,7 @@ class TaskSpec(_Strict):
             raise SpecError(f"{source}: {_first_error(err)}{more}") from None
 
     name: str = Field(pattern=_NAME_PATTERN)
-    type: TaskType
+    type: str
     description: str = ""
     suite: list[str] = Field(default_factory=list)
     domain: str = "general"
@@ -119,17 +101,25 @@ class TaskSpec(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("type")
+    @classmethod
+    def _registered_type(cls, value: str) -> str:
+        names = task_type_names()
+        if value not in names:
+            choices = ", ".join(repr(n) for n in names[:-1]) + f" or {names[-1]!r}"
+            raise ValueError(f"Input should be {choices}{suggest(value, names)}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
-        from harness.evaluators import get_evaluator
-
-        allowed = DEFAULT_COLUMNS[self.type]
+        task_type = get_task_type(self.type)
+        allowed = task_type.columns
         unknown = sorted(set(self.columns) - set(allowed))
         if unknown:
             raise ValueError(
                 f"columns: unknown key {unknown[0]!r} for type {self.type} (allowed: {', '.join(allowed)})"
             )
-        evaluator = get_evaluator(self.type)
+        evaluator = task_type.evaluator
         if self.main_score not in evaluator.METRICS:
             raise ValueError(
                 f"main_score: {self.main_score!r} is not a {self.type} metric "
@@ -144,13 +134,11 @@ class TaskSpec(_Strict):
     @property
     def column_map(self) -> dict[str, str]:
         """Logical column -> column name in the data (mteb's names unless overridden)."""
-        return {**DEFAULT_COLUMNS[self.type], **self.columns}
+        return {**get_task_type(self.type).columns, **self.columns}
 
     def evaluator_options(self) -> Any:
         """The validated ``Options`` object of this task's evaluator."""
-        from harness.evaluators import get_evaluator
-
-        return get_evaluator(self.type).Options(**self.options)
+        return get_task_type(self.type).evaluator.Options(**self.options)
 
 
 def _first_error(err: ValidationError) -> str:
@@ -171,6 +159,8 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<python>") -> TaskSpec:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # only when a file is parsed: the spec index spares most calls the import
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -199,23 +189,40 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _resolve_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it)."""
+def _resolve_includes(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it).
+
+    Returns:
+        (merged fields, every file read: ``seen``, then ``path``, then the files it includes).
+    """
     if path in seen:
         raise SpecError(f"{path}: include: cycle through {seen[0].name}")
     raw = _read_yaml(path)
     include = raw.pop("include", None)
     if include is None:
-        return raw
+        return raw, (*seen, path)
     if not isinstance(include, str):
         raise SpecError(f"{path}: include: must be a file name")
     base_path = (path.parent / include).resolve()
     if not base_path.is_file():
         raise SpecError(f"{path}: include: no such file {include!r}")
-    return _deep_merge(_resolve_includes(base_path, (*seen, path)), raw)
+    base, files = _resolve_includes(base_path, (*seen, path))
+    return _deep_merge(base, raw), files
+
+
+def read_spec_fields(path: Path) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """Parse one YAML task spec with its ``include:`` chain merged, without validating it.
+
+    Returns:
+        (the spec's fields, every file read: ``path`` first, then the files it includes).
+
+    Raises:
+        SpecError: unreadable file, YAML syntax error, not a mapping, bad or cyclic ``include:``.
+    """
+    return _resolve_includes(path)
 
 
 def load_spec(path: str | Path) -> TaskSpec:
     """Load and validate one YAML task spec (with ``include:`` resolved)."""
     path = Path(path)
-    return spec_from_dict(_resolve_includes(path), source=str(path))
+    return spec_from_dict(read_spec_fields(path)[0], source=str(path))

@@ -18,15 +18,19 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from harness import __version__
 from harness.errors import StoreError
+
+if TYPE_CHECKING:
+    from harness.specs import TaskSpec
 
 RESULT_FORMAT = "2.0.0"  # the mteb result format we write (mteb_version field); see module docstring
 LOCK_NAME = ".harness.lock"
@@ -50,6 +54,7 @@ class HarnessBlock(BaseModel):
     items_sha256: str | None
     harness_version: str
     status: str = "run"  # "run" here, or "imported" (published score, no per-item data)
+    imported: dict[str, Any] | None = None  # an import's source and dataset revisions (bridges.import_results)
 
 
 class ResultFile(BaseModel):
@@ -99,6 +104,90 @@ class StoredResult:
             return {}
         with np.load(self.path.parent / name, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
+
+
+@dataclass(frozen=True)
+class ResultDocument:
+    """One result as the store writes it: mteb's TaskResult fields, then our ``harness`` block.
+
+    Own runs and imports build it the same way (:meth:`build`, as mteb's
+    ``TaskResult.from_task_results``); ``fields`` is JSON-ready, in the stored key order.
+    """
+
+    fields: Mapping[str, Any]
+
+    @classmethod
+    def build(
+        cls,
+        spec: TaskSpec,
+        *,
+        model: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        evaluation_time: float | None,
+        details: Mapping[str, Any],
+        status: Literal["run", "imported"] = "run",
+        task_name: str | None = None,
+        dataset_revision: str | None = None,
+        mteb_version: str | None = RESULT_FORMAT,
+        languages: list[str] | None = None,
+        date: str | None = None,
+        breakdown_by_length: Mapping[str, Any] | None = None,
+    ) -> ResultDocument:
+        """The document of ``spec``'s score on its eval split and subset.
+
+        Args:
+            spec: the task (its eval split, subset, main score and languages).
+            model: the model's record (``ModelInfo.to_dict()`` and extras); needs name and revision.
+            metrics: metric -> value; must hold ``spec.main_score``.
+            evaluation_time: seconds the unit took (None: unknown).
+            details: further ``harness`` keys, in order (a run's options, encode statistics and
+                undefined metrics; an import's source).
+            status: ``"run"`` (not written: the schema's default) or ``"imported"``.
+            task_name: the stored task name (default ``spec.name``).
+            dataset_revision: default: the spec's revision, ``builder:<name>`` or ``local``.
+            mteb_version: the result format (a published file's own version for an import).
+            languages: default: the spec's.
+            date: ISO time of the run; None writes no date.
+            breakdown_by_length: a retrieval run's scores by document length.
+        """
+        data = spec.data
+        revision = dataset_revision or data.revision or (f"builder:{data.builder}" if data.builder else "local")
+        scores = {
+            **metrics,
+            "main_score": metrics[spec.main_score],
+            "hf_subset": data.hf_subset or "default",
+            "languages": languages if languages is not None else list(spec.languages),
+        }
+        head = {
+            "dataset_revision": revision,
+            "task_name": task_name or spec.name,
+            "mteb_version": mteb_version,
+            "evaluation_time": evaluation_time,
+            "kg_co2_emissions": None,
+            **({"date": date} if date is not None else {}),
+            "scores": {data.eval_split: [scores]},
+        }
+        block = {
+            "model": dict(model),
+            "task": spec.model_dump(mode="json"),
+            "main_score_name": spec.main_score,
+            "harness_version": __version__,
+            **({"status": status} if status != "run" else {}),
+            **details,
+            "items_file": None,
+            "items_sha256": None,
+            **({"breakdown_by_length": breakdown_by_length} if breakdown_by_length is not None else {}),
+        }
+        return cls({**head, "harness": block})
+
+    @property
+    def task_name(self) -> str:
+        return str(self.fields["task_name"])
+
+    @property
+    def harness(self) -> Mapping[str, Any]:
+        """The ``harness`` block (model record, task spec, details)."""
+        return self.fields["harness"]
 
 
 def model_folder(name: str, revision: str) -> Path:
@@ -172,27 +261,34 @@ def _npz_bytes(items: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def write_result(results_dir: Path, document: dict[str, Any], items: dict[str, np.ndarray]) -> Path:
+def write_result(results_dir: Path, document: ResultDocument | Mapping[str, Any], items: Mapping[str, np.ndarray]) -> StoredResult:
     """Store one (model, task) result: items first, then the JSON naming their checksum.
 
     Args:
-        document: the mteb TaskResult fields plus ``harness`` (items_file/sha filled in here).
+        document: a ResultDocument (or its fields: the mteb TaskResult fields plus ``harness``);
+            not modified: the stored copy gets ``items_file`` and ``items_sha256``.
         items: per-item arrays, keys ``<split>.<name>``.
 
     Returns:
-        The path of the JSON file.
+        The stored result, validated as every read validates it.
     """
-    harness = document["harness"]
-    path = result_path(results_dir, harness["model"]["name"], harness["model"]["revision"], document["task_name"])
+    fields = document.fields if isinstance(document, ResultDocument) else document
+    block = fields["harness"]
+    task_name = fields["task_name"]
+    path = result_path(results_dir, block["model"]["name"], block["model"]["revision"], task_name)
     payload = _npz_bytes(items) if items else b""
-    harness["items_file"] = f"{document['task_name']}.items.npz" if items else None
-    harness["items_sha256"] = hashlib.sha256(payload).hexdigest() if items else None
-    ResultFile.model_validate(document)  # never write what we would refuse to read
+    items_file = f"{task_name}.items.npz" if items else None
+    stored = {
+        **fields,
+        "harness": {**block, "items_file": items_file, "items_sha256": hashlib.sha256(payload).hexdigest() if items else None},
+    }
+    text = json.dumps(stored, indent=2, allow_nan=False).encode("utf-8")
+    data = ResultFile.model_validate_json(text)  # never write what we would refuse to read
     with results_lock(results_dir):
-        if items:
-            atomic_write_bytes(path.with_name(harness["items_file"]), payload)
-        atomic_write_bytes(path, json.dumps(document, indent=2, allow_nan=False).encode("utf-8"))
-    return path
+        if items_file:
+            atomic_write_bytes(path.with_name(items_file), payload)
+        atomic_write_bytes(path, text)
+    return StoredResult(path, data)
 
 
 def read_result(path: Path, *, check_items: bool = True) -> StoredResult:

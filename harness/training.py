@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
@@ -23,6 +23,9 @@ except ImportError:  # sentence-transformers < 5.4 keeps it here
 from harness.data import load_task_data
 from harness.models.sentence_transformers import SentenceTransformerAdapter
 from harness.runner import score_unit
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 class HarnessEvaluator(SentenceEvaluator):
@@ -54,13 +57,13 @@ class HarnessEvaluator(SentenceEvaluator):
         self.name = name
         self.primary_metric = "mean_main_score"
 
-    def __call__(self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
+    def __call__(self, model: SentenceTransformer, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
         """Main score of every task plus their mean, as ``{<name>_<metric>: float}``."""
         adapter = SentenceTransformerAdapter.from_instance(model, name="in-training")
         metrics: dict[str, float] = {}
         for spec in self.specs:
             document, _ = score_unit(adapter, spec, self.data[spec.name], batch_size=self.batch_size)
-            split = next(iter(document["scores"].values()))[0]
+            split = next(iter(document.fields["scores"].values()))[0]
             metrics[f"{spec.name}_{spec.main_score}"] = float(split["main_score"])
         metrics["mean_main_score"] = sum(metrics.values()) / len(metrics)
         metrics = self.prefix_name_to_metrics(metrics, self.name)

@@ -1,9 +1,10 @@
-"""Size/quality variants of a model: Matryoshka truncation, quantisation, intermediate layers.
+"""Size/quality variants of a model: Matryoshka truncation and quantisation.
 
 A variant is derived from the base model's full-precision vectors, which the encode path takes
 from the embedding cache: a sweep over dims and precisions costs one encode of each text. Each
 variant is a model of its own in the store, named ``<base>@dim=128,quantize=binary`` (keys in the
-fixed order ``layer, dim, quantize``), with its bytes per vector recorded.
+fixed order ``dim, quantize``), with its bytes per vector recorded. Intermediate-layer sweeps
+are refused until an adapter returns the hidden states of every layer.
 
 Quantised vectors are scored as float arrays so that every evaluator works unchanged:
 
@@ -20,16 +21,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.models.base import ModelInfo
+from harness.models.base import Encoder, ModelInfo, Role
+
+if TYPE_CHECKING:
+    from harness.specs import TaskSpec
 
 Quantize = Literal["none", "float16", "int8", "uint8", "binary", "ubinary"]
 QUANTIZE_VALUES: tuple[str, ...] = Quantize.__args__  # type: ignore[attr-defined]
-SWEEP_KEYS = ("layer", "dim", "quantize")
+SWEEP_KEYS = ("dim", "quantize")
 BITS = {"none": 32, "float16": 16, "int8": 8, "uint8": 8, "binary": 1, "ubinary": 1}
 
 
@@ -37,7 +41,6 @@ BITS = {"none": 32, "float16": 16, "int8": 8, "uint8": 8, "binary": 1, "ubinary"
 class Variant:
     """How to derive a variant from full vectors; all None/"none" = the model itself."""
 
-    layer: int | None = None
     dim: int | None = None
     quantize: Quantize = "none"
 
@@ -84,6 +87,11 @@ def parse_sweeps(sweeps: Iterable[str]) -> list[Variant]:
     for sweep in sweeps:
         key, sep, values = sweep.partition("=")
         key = key.strip()
+        if key == "layer":  # issue 17: the vectors would be the final layer's under a name saying otherwise
+            raise HarnessError(
+                "--sweep layer: not supported yet; layer sweeps need an adapter that returns every layer's "
+                "hidden states, and no adapter does (sweep dim and quantize instead)"
+            )
         if not sep or key not in SWEEP_KEYS or not values.strip():
             raise HarnessError(f"--sweep {sweep!r}: expected KEY=V1,V2 with KEY one of {', '.join(SWEEP_KEYS)}")
         parsed = []
@@ -103,33 +111,40 @@ def parse_sweeps(sweeps: Iterable[str]) -> list[Variant]:
     return [Variant(**dict(zip(keys, combo))) for combo in itertools.product(*(axes[k] for k in keys))]
 
 
-class VariantModel:
-    """A variant of ``base`` that the encode path derives from the base's (cached) vectors.
+class VariantModel(Encoder):
+    """A variant of ``base``: the encode path embeds with ``base_encoder()`` and derives the
+    variant from the whole unit's vectors (quantisation ranges are calibrated on its documents)."""
 
-    ``layers`` lists every layer the sweep asks for, so one forward pass of the base can fill the
-    cache for all of them.
-    """
-
-    def __init__(self, base: Any, variant: Variant, layers: tuple[int, ...] = ()) -> None:
+    def __init__(self, base: Encoder, variant: Variant) -> None:
         self.base = base
         self.variant = variant
-        self.layers = layers
         info = base.info
         self.info = replace(info, name=info.name + variant.suffix, settings={**info.settings, "variant": variant.suffix})
 
-    def describe(self, dim: int) -> ModelInfo:
-        """Record the variant's dimension (as scored) and bytes per vector."""
-        self.info.embedding_dim = dim
-        self.info.settings["bytes_per_vector"] = self.variant.bytes_per_vector(dim)
-        return self.info
+    def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> Any:
+        """Not callable per batch: a variant needs the unit's vectors (``harness.encode.encode_groups``)."""
+        raise TypeError(f"{self.info.name}: a sweep variant is derived by harness.encode.encode_groups, not encoded by batch")
+
+    def load(self) -> None:
+        self.base.load()
+
+    def base_encoder(self) -> Encoder:
+        return self.base
+
+    def scored_info(self, dim: int) -> ModelInfo:
+        """The variant's info with its dimension (as scored) and bytes per vector."""
+        settings = {**self.info.settings, "bytes_per_vector": self.variant.bytes_per_vector(dim)}
+        return replace(self.info, embedding_dim=dim, settings=settings)
+
+    def usage(self) -> dict[str, Any]:
+        return self.base.usage()
 
 
-def expand(models: list[Any], variants: list[Variant]) -> list[Any]:
+def expand(models: list[Encoder], variants: list[Variant]) -> list[Encoder]:
     """Every (model, variant) as a model; no sweep -> the models themselves."""
     if not variants:
         return models
-    layers = tuple(sorted({v.layer for v in variants if v.layer is not None}))
-    return [VariantModel(model, variant, layers) for model in models for variant in variants]
+    return [VariantModel(model, variant) for model in models for variant in variants]
 
 
 def calibration_rows(by_role: Mapping[Any, np.ndarray]) -> np.ndarray:

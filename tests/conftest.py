@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Test modules import mteb while they are collected, before any fixture runs.
+os.environ.setdefault("MTEB_CACHE", tempfile.mkdtemp(prefix="mteb_cache_"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
@@ -30,3 +34,12 @@ def shared_datasets() -> Path:
             pytest.fail(f"{SHARED_DATASETS} is missing; CI must have ../shared beside the clone")
         pytest.skip(f"{SHARED_DATASETS} is absent (real data lives in ../shared/datasets)")
     return SHARED_DATASETS
+
+
+@pytest.fixture
+def one_openmp_thread() -> Iterator[None]:
+    """k-means (ours and mteb's) on one OpenMP thread: on small sandboxes, waking idle OpenMP
+    threads for each MiniBatchKMeans step costs milliseconds (30 s per test instead of 1 s)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        yield

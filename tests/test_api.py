@@ -69,6 +69,32 @@ def test_errors_are_typed(tmp_path: Path) -> None:
         harness.evaluate("random", ["NoSuchTask"], results_dir=tmp_path)
 
 
+def test_run_options_are_validated_once_with_the_cli_messages(tmp_path: Path) -> None:
+    """``evaluate`` and ``run`` share one RunConfig: the same checks, the same one-line messages."""
+    from harness.config import RunConfig
+
+    with pytest.raises(harness.HarnessError, match=r"^--batch-size: must be at least 1 \(got 0\)$"):
+        harness.evaluate("random", ["WordSim353"], results_dir=tmp_path, batch_size=0)
+    with pytest.raises(harness.HarnessError, match=r"^--gpus-per-model, --shard-size: only with --executor ray$"):
+        harness.evaluate("random", ["WordSim353"], results_dir=tmp_path, gpus_per_model=1, shard_size=5)
+    with pytest.raises(harness.HarnessError, match="unknown executor 'dask'"):
+        RunConfig.create(executor="dask")
+    config = RunConfig.create(models=["random"], tasks=["WordSim353"], results_dir=tmp_path)
+    assert config.replace(batch_size=8).batch_size == 8 and config.batch_size == 32
+    with pytest.raises(harness.HarnessError, match="--batch-size"):
+        config.replace(batch_size=-1)
+
+
+def test_the_cli_builds_the_same_config_as_the_api() -> None:
+    from harness.cli import build_parser
+    from harness.config import RunConfig
+
+    args = build_parser().parse_args(["run", "--tasks", "WordSim353", "--models", "random", "--results", "out", "--no-cache", "--sweep", "dim=8"])
+    assert RunConfig.from_cli(args) == RunConfig.create(
+        models=["random"], tasks=["WordSim353"], results_dir="out", use_cache=False, sweep=("dim=8",)
+    )
+
+
 def test_get_tasks_filters_and_tabulates() -> None:
     tasks = harness.get_tasks(suite="default", type="sts")
     assert {t.name for t in tasks} == {"LeeDocSimilarity", "WordSim353", "SimLex999"}

@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from harness.cli import main
@@ -189,10 +188,10 @@ def bad_model_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "[harness.models]\nbad-nan = badmodels:NaNs\nbad-inf = badmodels:Infs\nbad-dim = badmodels:WrongDim\nbad-count = badmodels:WrongCount\n"
     )
     monkeypatch.syspath_prepend(str(site))
-    import harness.registry as registry
+    from harness.models.registry import ADAPTERS
 
-    monkeypatch.setattr(registry, "_entry_points_loaded", False)
-    monkeypatch.setattr(registry, "_ADAPTERS", dict(registry._ADAPTERS))
+    monkeypatch.setattr(ADAPTERS, "_entry_points_loaded", False)  # read the fake package's entry points
+    monkeypatch.setattr(ADAPTERS, "_entries", dict(ADAPTERS._entries))
     yield
     sys.modules.pop("badmodels", None)
 

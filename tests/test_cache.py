@@ -11,14 +11,14 @@ import numpy as np
 from harness.cache import EmbeddingCache, model_identity
 from harness.encode import encode_groups
 from harness.evaluators.base import TextGroup
-from harness.models import ModelInfo
+from harness.models import Encoder, ModelInfo
 from harness.specs import TaskSpec
 
 TASK = TaskSpec(name="T", type="sts", main_score="cosine_spearman", data={"local": "x"})
 REPO = Path(__file__).resolve().parent.parent
 
 
-class Counting:
+class Counting(Encoder):
     """A cacheable fake model: vector = (len, offset); counts the texts it encodes."""
 
     def __init__(self, name: str = "org/m", offset: float = 0.0) -> None:

@@ -8,15 +8,17 @@ import pytest
 from harness.encode import encode_groups
 from harness.errors import ModelError
 from harness.evaluators.base import TextGroup
+from harness.models import Encoder, ModelInfo
 from harness.specs import TaskSpec
 
 TASK = TaskSpec(name="T", type="sts", main_score="cosine_spearman", data={"local": "x"})
 
 
-class Recorder:
+class Recorder(Encoder):
     """Encodes text i as [len(text), hash-ish]; remembers every call."""
 
     def __init__(self, result=None) -> None:
+        self.info = ModelInfo(name="Recorder", revision="1")
         self.calls: list[tuple[list[str], object]] = []
         self.result = result
 

@@ -24,19 +24,25 @@ def scores_of(results: Path) -> dict[str, float]:
 def test_stsbenchmark_reproduces_the_published_score_and_is_deterministic(tmp_path: Path, shared_datasets: Path) -> None:
     import mteb
 
+    # Each run encodes into its own empty cache: the second must not read the first one's vectors.
     first = cli("run", "--tasks", "STSBenchmark", "--models", "minilm-l6", "--data-dir", str(shared_datasets),
-                "--results", str(tmp_path / "r1"), "--out", str(tmp_path / "report"), "--batch-size", "64", cwd=tmp_path)
+                "--results", str(tmp_path / "r1"), "--out", str(tmp_path / "report"), "--batch-size", "64",
+                "--cache-dir", str(tmp_path / "cache1"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
+    assert " 0 from cache" in first.stderr
     path = tmp_path / "r1" / "sentence-transformers__all-MiniLM-L6-v2" / "8b3219a92973c328a8e22fadcfa821b5dc75636a" / "STSBenchmark.json"
     loaded = mteb.TaskResult.from_disk(path)
     assert loaded.get_score() == pytest.approx(0.82032, abs=2e-4)
     assert (tmp_path / "report" / "index.html").is_file()
     second = cli("run", "--tasks", "STSBenchmark", "--models", "minilm-l6", "--data-dir", str(shared_datasets),
-                 "--results", str(tmp_path / "r2"), "--no-report", "--batch-size", "64", cwd=tmp_path)
+                 "--results", str(tmp_path / "r2"), "--no-report", "--batch-size", "64",
+                 "--cache-dir", str(tmp_path / "cache2"), cwd=tmp_path)
     assert second.returncode == 0, second.stderr
+    assert " 0 from cache" in second.stderr
     assert scores_of(tmp_path / "r1") == scores_of(tmp_path / "r2")
+    assert json.loads(path.read_text())["scores"] == json.loads((tmp_path / "r2" / path.relative_to(tmp_path / "r1")).read_text())["scores"]
     resumed = cli("run", "--tasks", "STSBenchmark", "--models", "minilm-l6", "--data-dir", str(shared_datasets),
-                  "--results", str(tmp_path / "r1"), "--no-report", cwd=tmp_path)
+                  "--results", str(tmp_path / "r1"), "--no-report", "--cache-dir", str(tmp_path / "cache1"), cwd=tmp_path)
     assert resumed.returncode == 0 and "1 resumed" in resumed.stderr
 
 

@@ -34,13 +34,7 @@ MAIN_SCORE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_openmp_thread():
-    """k-means on one OpenMP thread: on small sandboxes, waking idle OpenMP threads for each
-    MiniBatchKMeans step costs milliseconds (seconds per clustering run)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_openmp_thread")  # conftest.py: k-means on one OpenMP thread
 
 
 def vec(text: str, dim: int = 16) -> np.ndarray:
@@ -76,10 +70,13 @@ def sample_data(task_type: str):
 
 
 def embed(groups: dict[str, TextGroup], kind: str) -> dict[str, object]:
+    """Vectors of each group as ``kind``: dense float32, CSR, fp16, or float32 holding the fp16
+    roundings (``fp16_values``)."""
     out = {}
     for name, group in groups.items():
         dense = np.stack([vec(t) for t in group.texts])
-        out[name] = {"dense": dense, "csr": sp.csr_matrix(dense), "fp16": dense.astype(np.float16)}[kind]
+        half = dense.astype(np.float16)
+        out[name] = {"dense": dense, "csr": sp.csr_matrix(dense), "fp16": half, "fp16_values": half.astype(np.float32)}[kind]
     return out
 
 
@@ -130,15 +127,22 @@ def test_same_call_twice_gives_identical_scores(task_type: str) -> None:
 
 
 @pytest.mark.parametrize("task_type", TASK_TYPES)
-@pytest.mark.parametrize("kind", ["csr", "fp16"])
-def test_sparse_and_half_precision_inputs(task_type: str, kind: str) -> None:
-    dense, other = run(task_type), run(task_type, kind=kind)
-    if kind == "fp16":  # upcast to float32 first: same as dense float32 of the rounded values
-        assert set(other.metrics) == set(dense.metrics)
-        return
-    assert set(other.metrics) == set(dense.metrics)
+def test_sparse_inputs_score_like_dense(task_type: str) -> None:
+    dense, sparse = run(task_type), run(task_type, kind="csr")
+    assert set(sparse.metrics) == set(dense.metrics)
     for name in dense.metrics:
-        assert other.metrics[name] == pytest.approx(dense.metrics[name], abs=1e-6, nan_ok=True), name
+        assert sparse.metrics[name] == pytest.approx(dense.metrics[name], abs=1e-6, nan_ok=True), name
+
+
+@pytest.mark.parametrize("task_type", TASK_TYPES)
+@pytest.mark.parametrize("similarity", ["cosine", "dot"])
+def test_half_precision_scores_as_float32_of_the_rounded_values(task_type: str, similarity: str) -> None:
+    half = run(task_type, kind="fp16", similarity=similarity)
+    rounded = run(task_type, kind="fp16_values", similarity=similarity)
+    assert half.metrics == pytest.approx(rounded.metrics, abs=0, rel=0, nan_ok=True)
+    assert set(half.items) == set(rounded.items)
+    for key in rounded.items:
+        np.testing.assert_array_equal(half.items[key], rounded.items[key], err_msg=key)
 
 
 @pytest.mark.parametrize("task_type", TASK_TYPES)

@@ -7,123 +7,35 @@ metric mteb reports with ours (1e-6; 1e-5 for the retrieval means mteb rounds to
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("MTEB_CACHE", tempfile.mkdtemp(prefix="mteb_cache_"))
 mteb = pytest.importorskip("mteb")
 
+from _mteb_helpers import (  # noqa: E402
+    ClassificationTask,
+    PairsTask,
+    SummarizationTask,
+    assert_agree,
+    clustering_task,
+    exact_vector,
+    hashed,
+    metadata,
+    retrieval_task,
+    run_mteb,
+    run_ours,
+)
 from datasets import Dataset, DatasetDict  # noqa: E402
-from mteb.abstasks.classification import AbsTaskClassification  # noqa: E402
-from mteb.abstasks.clustering import AbsTaskClustering  # noqa: E402
-from mteb.abstasks.pair_classification import AbsTaskPairClassification  # noqa: E402
-from mteb.abstasks.retrieval import AbsTaskRetrieval  # noqa: E402
-from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: E402
 from mteb.abstasks.sts import AbsTaskSTS  # noqa: E402
-from mteb.abstasks.task_metadata import TaskMetadata  # noqa: E402
-from mteb.abstasks.text.summarization import AbsTaskSummarization  # noqa: E402
-from mteb.models.model_meta import ScoringFunction  # noqa: E402
-from mteb.similarity_functions import select_pairwise_similarity, select_similarity  # noqa: E402
 
 from harness.data import types  # noqa: E402
 from harness.evaluators import get_evaluator  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-ROUNDED = ("ndcg_at_", "map_at_", "recall_at_", "precision_at_", "hit_rate_at_", "accuracy")
-
-
-class FakeEncoder:
-    """An mteb encoder returning fixed vectors looked up by text."""
-
-    mteb_model_meta = None
-
-    def __init__(self, table: dict[str, np.ndarray], similarity: str = "cosine") -> None:
-        self.table = table
-        self.fn = ScoringFunction(similarity)
-
-    def encode(self, inputs: Any, **kwargs: Any) -> np.ndarray:
-        texts = [t for batch in inputs for t in batch["text"]]
-        return np.stack([self.table[t] for t in texts]).astype(np.float32)
-
-    def similarity(self, a: Any, b: Any) -> Any:
-        return select_similarity(a, b, self.fn)
-
-    def similarity_pairwise(self, a: Any, b: Any) -> Any:
-        return select_pairwise_similarity(a, b, self.fn)
-
-
-def hashed(text: str, dim: int = 24) -> np.ndarray:
-    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-    return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
-
-
-def exact_vector(rng: np.random.Generator, dim: int) -> np.ndarray:
-    """Four entries of +-1, the rest 0 (norm 2): cosines and dots are exact in float32, so ties
-    are the same whatever the summation order (ours numpy, mteb torch)."""
-    v = np.zeros(dim, np.float32)
-    v[rng.choice(dim, 4, replace=False)] = rng.choice([-1.0, 1.0], 4)
-    return v
-
-
-def metadata(name: str, type_: str, main_score: str) -> TaskMetadata:
-    return TaskMetadata(
-        name=name,
-        type=type_,
-        main_score=main_score,
-        description="local oracle task",
-        reference="https://github.com/embeddings-benchmark/mteb",
-        dataset={"path": "NA", "revision": "NA"},
-        category="t2t",
-        eval_splits=["test"],
-        eval_langs=["eng-Latn"],
-        date=("2022-12-22", "2022-12-22"),
-        dialect=[],
-        domains=[],
-        task_subtypes=[],
-        license="cc-by-4.0",
-        annotations_creators="derived",
-        modalities=["text"],
-        sample_creation="found",
-        bibtex_citation="",
-    )
-
-
-def run_mteb(task: Any, table: dict[str, np.ndarray], similarity: str) -> dict[str, Any]:
-    task.data_loaded = True
-    scores = task.evaluate(
-        FakeEncoder(table, similarity), "test", encode_kwargs={"batch_size": 64, "show_progress_bar": False}
-    )
-    return dict(scores["default"])
-
-
-def run_ours(type_: str, data: Any, table: dict[str, np.ndarray], similarity: str, **options: Any):
-    module = get_evaluator(type_)
-    opts = module.Options(**options)
-    groups = module.text_groups(data, opts)
-    embeddings = {name: np.stack([table[t] for t in g.texts]) for name, g in groups.items()}
-    return module.evaluate(data, embeddings, opts, similarity), groups
-
-
-def assert_agree(ours: dict[str, float], theirs: dict[str, Any], names: Any, rounded: bool = False) -> None:
-    compared = 0
-    for name in names:
-        value = theirs.get(name)
-        if not isinstance(value, float) or np.isnan(value):
-            assert name not in ours or np.isnan(ours[name]), name
-            continue
-        tol = 1e-5 if rounded and name.startswith(ROUNDED) else 1e-6
-        assert ours[name] == pytest.approx(value, abs=tol), name
-        assert type(ours[name]) is float, name
-        compared += 1
-    assert compared > 0
 
 
 # ---------------------------------------------------------------- STS
@@ -173,10 +85,6 @@ def test_sts_ties_match_mteb() -> None:
 # ---------------------------------------------------------------- pair classification
 
 
-class _Pairs(AbsTaskPairClassification):
-    metadata = metadata("LocalPairs", "PairClassification", "max_ap")
-
-
 @pytest.mark.parametrize("similarity", ["cosine", "dot"])
 def test_pair_classification_matches_mteb(similarity: str) -> None:
     rows = _stsb(600)
@@ -186,7 +94,7 @@ def test_pair_classification_matches_mteb(similarity: str) -> None:
     table = {t: hashed(t, 8) for t in s1 + s2}
     for t in rng.choice(s2, 40, replace=False):  # exact ties between pairs
         table[t] = np.ones(8, np.float32)
-    task = _Pairs()
+    task = PairsTask()
     task.dataset = DatasetDict({"test": Dataset.from_dict({"sentence1": s1, "sentence2": s2, "labels": labels})})
     ours, _ = run_ours("pair_classification", types.PairClassificationData(s1, s2, np.array(labels)), table, similarity)
     theirs = run_mteb(task, table, similarity)
@@ -196,12 +104,8 @@ def test_pair_classification_matches_mteb(similarity: str) -> None:
 # ---------------------------------------------------------------- classification
 
 
-class _Classification(AbsTaskClassification):
-    metadata = metadata("LocalClassification", "Classification", "accuracy")
-
-
 def _classification_case(train: tuple[list[str], list[Any]], test: tuple[list[str], list[Any]], table, **opts):
-    task = _Classification()
+    task = ClassificationTask()
     for key, value in opts.items():
         setattr(task, key, value)
     task.dataset = DatasetDict(
@@ -249,10 +153,6 @@ def test_classification_binary_imbalanced_matches_mteb(samples_per_label: int) -
 # ---------------------------------------------------------------- clustering
 
 
-class _Clustering(AbsTaskClustering):
-    metadata = metadata("LocalClustering", "Clustering", "v_measure")
-
-
 def _clustering_data(n: int, k: int, seed: int = 3) -> tuple[list[str], list[int], dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, size=n).tolist()
@@ -262,27 +162,10 @@ def _clustering_data(n: int, k: int, seed: int = 3) -> tuple[list[str], list[int
     return texts, labels, table
 
 
-def _clustering_task(texts: list[str], labels: list[int], **attrs: Any) -> _Clustering:
-    task = _Clustering()
-    for key, value in attrs.items():
-        setattr(task, key, value)
-    task.dataset = DatasetDict({"test": Dataset.from_dict({"sentences": texts, "labels": labels})})
-    return task
-
-
-@pytest.fixture
-def one_openmp_thread():
-    """Both sides run k-means on one OpenMP thread: on small sandboxes waking idle OpenMP
-    threads for each MiniBatchKMeans step costs milliseconds (30 s per test instead of 1 s)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
 @pytest.mark.usefixtures("one_openmp_thread")
 def test_clustering_default_protocol_matches_mteb_first_run() -> None:
     texts, labels, table = _clustering_data(1000, 6)
-    task = _clustering_task(texts, labels)
+    task = clustering_task(texts, labels)
     data = types.ClusteringData(texts, np.array(labels))
     ours, groups = run_ours("clustering", data, table, "cosine")
     theirs = run_mteb(task, table, "cosine")
@@ -303,33 +186,16 @@ def test_clustering_all_documents_and_single_class_match_mteb() -> None:
     opts = dict(max_fraction_of_documents_to_embed=None, max_documents_per_cluster=700, n_clusters=4)
     data = types.ClusteringData(texts, np.array(labels))
     ours, _ = run_ours("clustering", data, table, "cosine", **opts)
-    theirs = run_mteb(_clustering_task(texts, labels, **opts), table, "cosine")
+    theirs = run_mteb(clustering_task(texts, labels, **opts), table, "cosine")
     assert_agree(ours.metrics, theirs, get_evaluator("clustering").METRICS)
     single = [0] * len(texts)
     ours, _ = run_ours("clustering", types.ClusteringData(texts, np.array(single)), table, "cosine", **opts)
-    theirs = run_mteb(_clustering_task(texts, single, **opts), table, "cosine")
+    theirs = run_mteb(clustering_task(texts, single, **opts), table, "cosine")
     assert_agree(ours.metrics, theirs, get_evaluator("clustering").METRICS)
     assert ours.metrics["v_measure"] == 1.0
 
 
 # ---------------------------------------------------------------- retrieval & reranking
-
-
-def _retrieval_task(data: types.RetrievalData, **attrs: Any) -> AbsTaskRetrieval:
-    cls = type(
-        "LocalRetrieval",
-        (AbsTaskRetrieval,),
-        {"metadata": metadata("LocalRetrieval", "Retrieval", "ndcg_at_10"), **attrs},
-    )
-    task = cls()
-    split = RetrievalSplitData(
-        corpus=Dataset.from_list([{"id": d, "title": "", "text": t} for d, t in data.corpus.items()]),
-        queries=Dataset.from_list([{"id": q, "text": t} for q, t in data.queries.items()]),
-        relevant_docs={q: dict(docs) for q, docs in data.qrels.items()},
-        top_ranked={q: list(c) for q, c in data.candidates.items()} if data.candidates else None,
-    )
-    task.dataset = {"default": {"test": split}}
-    return task
 
 
 def _tie_heavy_retrieval(seed: int = 5, n_docs: int = 300, n_q: int = 40, id_as_query: bool = False):
@@ -359,7 +225,7 @@ def _tie_heavy_retrieval(seed: int = 5, n_docs: int = 300, n_q: int = 40, id_as_
 def test_retrieval_ties_graded_match_mteb(similarity: str) -> None:
     data, table = _tie_heavy_retrieval()
     ours, groups = run_ours("retrieval", data, table, similarity)
-    theirs = run_mteb(_retrieval_task(data), table, similarity)
+    theirs = run_mteb(retrieval_task(data), table, similarity)
     assert "unjudged" not in groups["queries"].texts
     assert_agree(ours.metrics, theirs, get_evaluator("retrieval").METRICS, rounded=True)
 
@@ -367,7 +233,7 @@ def test_retrieval_ties_graded_match_mteb(similarity: str) -> None:
 def test_retrieval_ignore_identical_ids_matches_mteb() -> None:
     data, table = _tie_heavy_retrieval(seed=6, id_as_query=True)
     ours, _ = run_ours("retrieval", data, table, "cosine", ignore_identical_ids=True)
-    theirs = run_mteb(_retrieval_task(data, ignore_identical_ids=True), table, "cosine")
+    theirs = run_mteb(retrieval_task(data, ignore_identical_ids=True), table, "cosine")
     assert_agree(ours.metrics, theirs, get_evaluator("retrieval").METRICS, rounded=True)
     kept, _ = run_ours("retrieval", data, table, "cosine")
     assert kept.metrics["ndcg_at_10"] != ours.metrics["ndcg_at_10"]
@@ -383,7 +249,7 @@ def test_retrieval_topk_cut_and_skip_first_match_mteb() -> None:
     data = types.RetrievalData(corpus, queries, qrels)
     attrs = {"k_values": (1, 2, 5, 10, 30), "skip_first_result": True}
     ours, _ = run_ours("retrieval", data, table, "dot", **attrs, max_chunk_scores=1000)
-    theirs = run_mteb(_retrieval_task(data, **attrs), table, "dot")
+    theirs = run_mteb(retrieval_task(data, **attrs), table, "dot")
     names = get_evaluator("retrieval").reported_metrics(attrs["k_values"])
     assert_agree(ours.metrics, theirs, names, rounded=True)
 
@@ -400,19 +266,13 @@ def test_reranking_matches_mteb(similarity: str) -> None:
         candidates[qid] = list(dict.fromkeys([d for d in docs if d in data.corpus] + extra))
     data.candidates = candidates
     ours, groups = run_ours("reranking", data, table, similarity)
-    theirs = run_mteb(_retrieval_task(data), table, similarity)
+    theirs = run_mteb(retrieval_task(data), table, similarity)
     assert len(groups["corpus"].texts) < len(data.corpus)  # only candidates are embedded
     assert_agree(ours.metrics, theirs, get_evaluator("reranking").METRICS, rounded=True)
     assert ours.metrics["map_at_1000"] == pytest.approx(theirs["map_at_1000"], abs=1e-5)
 
 
 # ---------------------------------------------------------------- summarization
-
-
-class _Summarization(AbsTaskSummarization):
-    metadata = metadata("LocalSummarization", "Summarization", "cosine_spearman")
-    min_score = 0
-    max_score = 5
 
 
 @pytest.mark.parametrize("similarity", ["cosine", "dot"])
@@ -428,7 +288,7 @@ def test_summarization_matches_mteb(similarity: str) -> None:
     table = {t: exact_vector(rng, 8) for g in human + machine for t in g}  # ties, exact cosines
     for t in machine[1]:
         table[t] = table[human[1][0]]  # constant predictions: skipped
-    task = _Summarization()
+    task = SummarizationTask()
     task.dataset = DatasetDict(
         {
             "test": Dataset.from_dict(

@@ -1,4 +1,4 @@
-"""The finance builders (``harness.data.builders.finance``) on the real data in ../shared/datasets.
+"""The finance builders (``harness.data.builders.phrasebank`` and ``.tatqa``) on the real data in ../shared/datasets.
 
 Expected counts are computed here from the raw files with separate, plain code (json + Counter),
 or were read off the files by hand (``wc -l``, the first TAT-QA dev context), never with the
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from harness.data.builders import get_builder
-from harness.data.builders.finance import linearise_table
+from harness.data.builders.tatqa import linearise_table
 from harness.data.types import ClassificationData, ClusteringData, PairClassificationData, RetrievalData
 from harness.errors import DataError, DataUnavailable
 

@@ -193,7 +193,7 @@ def test_500_timeout_and_dropped_connection_are_retried(api_env: FakeOpenAI) -> 
     vectors = model.encode(["hello", "world"])
     assert np.allclose(vectors, [fake_vector("hello", DIM), fake_vector("world", DIM)], atol=1e-6)
     assert len(api_env.requests) == 4
-    assert model.info.to_dict()["requests"] == 4
+    assert model.usage()["requests"] == 4
 
 
 def test_retries_are_bounded_and_end_in_one_line(api_env: FakeOpenAI) -> None:
@@ -249,10 +249,25 @@ def test_the_spending_cap_stops_before_the_request_that_would_exceed_it(api_env:
     with pytest.raises(ModelError, match=r"spending cap \$0.0300 reached") as err:
         model.encode(TEXTS)
     assert len(api_env.requests) == 1 and "\n" not in str(err.value)
-    usage = model.info.to_dict()
+    usage = model.usage()
     assert usage["requests"] == 1 and usage["tokens"] == sum(len(t.split()) for t in TEXTS[:2])  # the server's count
-    assert usage["cost_usd"] == pytest.approx(usage["tokens"] * 1000.0 / 1e6)
-    assert model.info.to_dict()["requests"] == 0  # each record reports the usage since the previous one
+    assert usage["cost_usd"] == pytest.approx(usage["tokens"] * 1000.0 / 1e6) and usage["price_per_million"] == 1000.0
+    assert model.usage() == usage  # reading the counters changes nothing
+    assert "requests" not in model.info.to_dict()  # the info is only the model's description
+
+
+def test_usage_between_two_readings_is_one_unit(api_env: FakeOpenAI) -> None:
+    from harness.models import usage_between
+
+    model = adapter(price_per_million=1000.0)
+    model.encode(TEXTS[:3])
+    before = model.usage()
+    model.encode(TEXTS[3:5])
+    unit = usage_between(before, model.usage())
+    assert list(unit) == ["tokens", "requests", "estimated_tokens", "cost_usd", "price_per_million"]
+    assert unit["requests"] == 1 and unit["tokens"] == sum(len(t.split()) for t in TEXTS[3:5]) and unit["estimated_tokens"] == 0
+    assert unit["cost_usd"] == unit["tokens"] * 1000.0 / 1e6 and unit["price_per_million"] == 1000.0
+    assert usage_between({}, load_model("random").usage()) == {}  # a local model records no usage
 
 
 def test_a_cap_needs_a_price_and_a_billed_model() -> None:

@@ -11,7 +11,7 @@ from harness import long_documents
 from harness.data.builders import get_builder
 from harness.encode import encode_groups
 from harness.evaluators.base import TextGroup
-from harness.models import ModelInfo
+from harness.models import Encoder, ModelInfo
 from harness.specs import TaskSpec
 
 
@@ -35,15 +35,14 @@ def test_pooling_by_hand() -> None:
     np.testing.assert_array_equal(long_documents.pool(vectors, owner, 2, "chunk_max"), [[3.0, 0.0], [5.0, 5.0]])
 
 
-class WordModel:
+class WordModel(Encoder):
     """Max 4 tokens (2 content tokens after [CLS]/[SEP]); vector = (number of words, first letter code)."""
+
+    splits_tokens = True
 
     def __init__(self) -> None:
         self.info = ModelInfo(name="t/words", revision="1", max_tokens=4)
         self.seen: list[str] = []
-
-    def load(self) -> None:
-        pass
 
     def token_spans(self, texts):
         return [word_spans(t) for t in texts]

@@ -91,3 +91,74 @@ def test_matryoshka_dim_truncates_and_renormalises() -> None:
     cut = load_model("minilm-l6", dim=64).encode(SENTENCES)
     expected = full[:, :64] / np.linalg.norm(full[:, :64], axis=1, keepdims=True)
     np.testing.assert_allclose(cut, expected, atol=1e-6)
+
+
+# ---------------------------------------------------------------- the contract (harness.models.base.Encoder)
+
+
+def test_load_model_always_returns_an_encoder() -> None:
+    from harness.models import Encoder
+
+    class Plain:
+        def encode(self, texts, *, role=None):
+            return np.ones((len(texts), 2))
+
+    mine = load_model(Plain(), name="me/plain")
+    for model in (load_model("random"), load_model("bm25"), load_model("minilm-l6"), mine):
+        assert isinstance(model, Encoder)
+    assert load_model(mine) is mine
+    assert mine.info.name == "me/plain" and not mine.fits_on_corpus and not mine.splits_tokens
+    np.testing.assert_array_equal(mine.encode(["a", "b"], role="query", task=None, batch_size=2), np.ones((2, 2)))
+    assert load_model("bm25").fits_on_corpus and load_model("minilm-l6").splits_tokens
+
+
+def test_an_adapter_registered_without_the_base_class_is_wrapped() -> None:
+    from harness.models import Encoder, ModelInfo, register_adapter
+    from harness.models.registry import ADAPTERS
+
+    class Foreign:
+        def __init__(self, size: int = 3) -> None:
+            self.size = size
+            self.info = ModelInfo(name="other/foreign", revision="7", similarity="dot")
+
+        def encode(self, texts, **_):
+            return np.ones((len(texts), self.size))
+
+    register_adapter("test-foreign")(Foreign)
+    try:
+        model = load_model("test-foreign", size=5)
+        assert isinstance(model, Encoder) and model.info.name == "other/foreign" and model.info.similarity == "dot"
+        assert model.cache_identity() is None  # its identity is unknown: never cached
+        assert model.encode(["x"]).shape == (1, 5)
+        with pytest.raises(ModelError, match="already registered"):
+            register_adapter("test-foreign")(type("Other", (Foreign,), {}))
+    finally:
+        ADAPTERS.unregister("test-foreign")
+    with pytest.raises(ModelError, match="no encode method|not a class with an encode method"):
+        register_adapter("test-broken")(type("Broken", (), {}))
+
+
+def test_billed_models_are_known_by_name() -> None:
+    from harness.models import is_billed
+
+    assert is_billed("openai:text-embedding-3-small")
+    assert not is_billed("random") and not is_billed("minilm-l6")
+
+
+def test_list_models_describes_aliases_without_building_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """An alias whose packages are missing is listed as not installed, with its install command;
+    listing never calls a factory (building mpnet unpacks 419 MB)."""
+    from harness.cli import main
+    from harness.models.registry import ALIASES, Alias
+
+    def never() -> None:
+        raise AssertionError("list models built an alias")
+
+    ALIASES.register("test-missing", Alias(never, "sentence-transformers", "a model for this test", packages=("no-such-dist-xyz",),
+                                           install="pip install --no-deps no-such-dist-xyz"))
+    try:
+        assert main(["list", "models"]) == 0
+    finally:
+        ALIASES.unregister("test-missing")
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("test-missing"))
+    assert "not installed (pip install --no-deps no-such-dist-xyz)" in row

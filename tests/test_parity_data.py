@@ -30,7 +30,7 @@ mteb = pytest.importorskip("mteb")
 
 from datasets import Dataset, DatasetDict  # noqa: E402
 from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: E402
-from test_evaluators_mteb import assert_agree, exact_vector, hashed, run_mteb, run_ours  # noqa: E402
+from _mteb_helpers import assert_agree, exact_vector, hashed, run_mteb, run_ours  # noqa: E402
 
 from harness.data import load_task_data  # noqa: E402
 from harness.errors import DataError  # noqa: E402

@@ -22,29 +22,26 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("MTEB_CACHE", tempfile.mkdtemp(prefix="mteb_cache_"))
 mteb = pytest.importorskip("mteb")
 pytrec_eval = pytest.importorskip("pytrec_eval")
 
-from datasets import Dataset, DatasetDict  # noqa: E402
-from test_evaluators_mteb import (  # noqa: E402
-    _Classification,
-    _Clustering,
-    _Pairs,
-    _retrieval_task,
-    _Summarization,
+from _mteb_helpers import (  # noqa: E402
+    ClassificationTask,
+    PairsTask,
+    SummarizationTask,
     assert_agree,
+    clustering_task,
+    retrieval_task,
     run_mteb,
     run_ours,
 )
+from datasets import Dataset, DatasetDict  # noqa: E402
 
 from harness.data import load_task_data, types  # noqa: E402
 from harness.evaluators import get_evaluator  # noqa: E402
@@ -145,13 +142,13 @@ def legacy_rows(data: types.ClusteringData) -> list[dict[str, list[Any]]]:
 
 
 @pytest.fixture(scope="module")
-def table(real: dict[str, Any], specs: dict[str, Any]) -> dict[str, np.ndarray]:
+def table(real: dict[str, Any], specs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
     """text -> all-MiniLM-L6-v2 vector for every text any case embeds, encoded once.
 
-    Through the harness's one encode path and the session's embedding cache, so a later test
-    (the reproduce run) finds the STS vectors there.
+    Through the harness's one encode path, into an embedding cache of this module's own: the
+    session's cache is left as it was, so no later test depends on this one having run.
     """
-    from harness.cache import EmbeddingCache, default_cache_dir
+    from harness.cache import EmbeddingCache
     from harness.encode import encode_groups
     from harness.evaluators.base import TextGroup
     from harness.models import load_model
@@ -164,7 +161,7 @@ def table(real: dict[str, Any], specs: dict[str, Any]) -> dict[str, np.ndarray]:
             texts.update(dict.fromkeys(group.texts))
     # the derived cases reuse texts that are already there (twins, sets, summaries)
     model = load_model("minilm-l6")
-    cache = EmbeddingCache(default_cache_dir())
+    cache = EmbeddingCache(tmp_path_factory.mktemp("parity_real_cache"))
     try:
         vectors, _ = encode_groups(model, {"all": TextGroup(list(texts))}, task=specs["STSBenchmark"], batch_size=64, cache=cache)
     finally:
@@ -198,7 +195,7 @@ def test_sts_real_embeddings_match_mteb_task(name: str, real, specs, table) -> N
 def test_classification_phrasebank_real_embeddings_match_mteb(real, specs, table) -> None:
     name = "FinancialPhraseBankAllAgreeClassification"
     data, options = real[name], _options(specs[name])
-    task = _Classification()
+    task = ClassificationTask()
     for key, value in options.items():
         setattr(task, key, value)
     task.dataset = DatasetDict(
@@ -217,27 +214,11 @@ def test_classification_phrasebank_real_embeddings_match_mteb(real, specs, table
 # ---------------------------------------------------------------- clustering
 
 
-@pytest.fixture
-def one_openmp_thread():
-    """mteb's k-means on one OpenMP thread, as ours runs (see harness.evaluators.clustering)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
-def _clustering_task(texts: list[str], labels: list[Any], options: dict[str, Any]) -> _Clustering:
-    task = _Clustering()
-    for key, value in options.items():
-        setattr(task, key, value)
-    task.dataset = DatasetDict({"test": Dataset.from_dict({"sentences": texts, "labels": labels})})
-    return task
-
-
 @pytest.mark.usefixtures("one_openmp_thread")
 def test_clustering_phrasebank_real_embeddings_match_mteb(real, specs, table) -> None:
     name = "FinancialPhraseBankAllAgreeClustering"
     data, options = real[name], _options(specs[name])
-    theirs = run_mteb(_clustering_task(data.texts, data.labels.tolist(), options), table, "cosine")
+    theirs = run_mteb(clustering_task(data.texts, data.labels.tolist(), **options), table, "cosine")
     ours, _ = run_ours("clustering", data, table, "cosine", **options)
     assert_agree(ours.metrics, theirs, get_evaluator("clustering").METRICS)
     np.testing.assert_allclose(ours.items["v_measures"], theirs["v_measures"]["Level 0"], atol=1e-12)
@@ -248,13 +229,12 @@ import json, os, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from threadpoolctl import threadpool_limits
-from test_evaluators_mteb import run_mteb
-from test_parity_real import _clustering_task
+from _mteb_helpers import clustering_task, run_mteb
 saved = np.load(sys.argv[2])
 texts = [str(t) for t in saved["texts"]]
 table = dict(zip(texts, saved["vectors"]))
 options = json.loads(sys.argv[3])
-task = _clustering_task(texts, [str(x) for x in saved["labels"]], options)
+task = clustering_task(texts, [str(x) for x in saved["labels"]], **options)
 with threadpool_limits(1, user_api="openmp"):
     first = run_mteb(task, table, "cosine")["v_measure"]
     second = run_mteb(task, table, "cosine")["v_measure"]
@@ -297,7 +277,7 @@ def test_legacy_clustering_real_embeddings_match_mteb_task(real, table) -> None:
     task = mteb.get_task("TwentyNewsgroupsClustering")
     task.dataset = DatasetDict({"test": Dataset.from_dict({k: [r[k] for r in rows] for k in ("sentences", "labels")})})
     theirs = run_mteb(task, table, "cosine")
-    data = row_tasks.clustering(rows, {"text": "sentences", "label": "labels"}, Path("test.jsonl"))
+    data = row_tasks.clustering(row_tasks.RowSplits(rows, Path("test.jsonl"), "test", {"text": "sentences", "label": "labels"}))
     ours, _ = run_ours("clustering", data, table, "cosine", protocol="legacy")
     assert set(ours.metrics) == {"v_measure", "v_measure_std"}
     assert_agree(ours.metrics, theirs, get_evaluator("clustering").METRICS)
@@ -309,7 +289,7 @@ def test_legacy_clustering_real_embeddings_match_mteb_task(real, table) -> None:
 
 def test_pair_classification_tatqa_real_embeddings_match_mteb(real, table) -> None:
     data = real["TATQAParagraphPairClassification"]
-    task = _Pairs()
+    task = PairsTask()
     task.dataset = DatasetDict(
         {"test": Dataset.from_dict({"sentence1": data.sentence1, "sentence2": data.sentence2, "labels": data.labels.tolist()})}
     )
@@ -323,7 +303,7 @@ def test_pair_classification_tatqa_real_embeddings_match_mteb(real, table) -> No
 
 def test_retrieval_tatqa_real_embeddings_match_mteb(real, table) -> None:
     data = with_unjudged(real["TATQAEvidenceRetrieval"])
-    theirs = run_mteb(_retrieval_task(data), table, "cosine")
+    theirs = run_mteb(retrieval_task(data), table, "cosine")
     ours, groups = run_ours("retrieval", data, table, "cosine")
     assert len(groups["queries"].texts) == len(data.qrels) - 1  # the unjudged query is not embedded
     assert_agree(ours.metrics, theirs, get_evaluator("retrieval").METRICS, rounded=True)
@@ -332,7 +312,7 @@ def test_retrieval_tatqa_real_embeddings_match_mteb(real, table) -> None:
 def test_retrieval_ties_match_mteb(real, table) -> None:
     data = with_twins(real["TATQAEvidenceRetrieval"])
     table = exact(table)
-    theirs = run_mteb(_retrieval_task(data), table, "dot")
+    theirs = run_mteb(retrieval_task(data), table, "dot")
     ours, _ = run_ours("retrieval", data, table, "dot")
     assert_agree(ours.metrics, theirs, get_evaluator("retrieval").METRICS, rounded=True)
 
@@ -396,7 +376,7 @@ def test_retrieval_tatqa_matches_pytrec_eval_per_query(real, table) -> None:
 
 def test_reranking_tatqa_real_embeddings_match_mteb(real, table) -> None:
     data = real["TATQAEvidenceReranking"]
-    theirs = run_mteb(_retrieval_task(data), table, "cosine")
+    theirs = run_mteb(retrieval_task(data), table, "cosine")
     ours, _ = run_ours("reranking", data, table, "cosine")
     assert_agree(ours.metrics, theirs, get_evaluator("reranking").METRICS, rounded=True)
     assert ours.metrics["map_at_1000"] == pytest.approx(theirs["map_at_1000"], abs=1e-5)  # the main score of mteb's reranking tasks
@@ -407,7 +387,7 @@ def test_reranking_tatqa_real_embeddings_match_mteb(real, table) -> None:
 
 def test_summarization_real_text_matches_mteb(real, table) -> None:
     data = summarization_case(real["STSBenchmark"])
-    task = _Summarization()
+    task = SummarizationTask()
     task.dataset = DatasetDict(
         {
             "test": Dataset.from_dict(

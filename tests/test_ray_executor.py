@@ -201,24 +201,42 @@ def test_which_units_may_be_sharded() -> None:
     """Cached models without fitting, except on tasks that chunk long documents (see _replica.shardable)."""
     from harness.executors._replica import shardable
     from harness.long_documents import LongDocuments
+    from harness.models.base import Encoder, ModelInfo
 
-    class Encoder:
+    class Splitting(Encoder):
+        splits_tokens = True
+
+        def __init__(self) -> None:
+            self.info = ModelInfo("x", "r")
+
+        def encode(self, texts: list[str], **_: object) -> np.ndarray:
+            return np.ones((len(texts), 2), dtype=np.float32)
+
         def cache_identity(self) -> dict:
             return {"name": "x"}
 
-        def token_spans(self, texts: list[str]) -> list:
-            return [[(0, len(t))] for t in texts]
+    class Fitted(Splitting):
+        fits_on_corpus = True
 
-    class Fitted(Encoder):
-        def fit(self, documents: list[str]) -> None: ...
-
-    class Uncached(Encoder):
+    class Uncached(Splitting):
         def cache_identity(self) -> None:
             return None
 
     spec = harness.get_tasks(["MiniNewsgroupsSubjectRetrieval"])[0]
     chunked = spec.model_copy(update={"long_documents": LongDocuments(strategy="chunk_mean")})
     truncated = spec.model_copy(update={"long_documents": LongDocuments(strategy="truncate")})
-    assert shardable(Encoder(), spec) and shardable(Encoder(), truncated)
-    assert not shardable(Encoder(), chunked)
+    assert shardable(Splitting(), spec) and shardable(Splitting(), truncated)
+    assert not shardable(Splitting(), chunked)
     assert not shardable(Fitted(), spec) and not shardable(Uncached(), spec)
+
+
+def test_run_options_reach_the_ray_executor() -> None:
+    """One RunConfig: its Ray options (or their defaults) are what the executor runs with."""
+    require_ray()
+    from harness.config import RunConfig
+    from harness.executors import make_executor
+    from harness.executors.ray import DEFAULT_SHARD_SIZE, ReplicaOptions
+
+    given = make_executor(RunConfig.create(executor="ray", cpus_per_unit=2, shard_size=10, verbose=False))
+    assert given.address is None and given.options == ReplicaOptions(cpus_per_unit=2.0, shard_size=10, progress=False)
+    assert make_executor(RunConfig.create(executor="ray")).options.shard_size == DEFAULT_SHARD_SIZE

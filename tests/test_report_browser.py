@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from test_report_render import EVIL_MODEL, EVIL_TASK, TASKS, fake_store
+from _fake_store import EVIL_MODEL, EVIL_TASK, TASKS, fake_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

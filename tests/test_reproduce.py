@@ -19,6 +19,7 @@ from harness.errors import ModelError, SpecError
 from harness.evaluators import get_evaluator
 from harness.registry import discover_specs
 from harness.reproduce import Outcome, Reference, ReferenceRow
+from harness.tasktypes import get_task_type
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MPNET = "sentence-transformers/all-mpnet-base-v2"
@@ -86,7 +87,7 @@ def test_paper_rows_name_specs_metrics_and_notes(paper: Reference, specs) -> Non
     for row in paper.rows:
         spec = specs[row.task]
         assert row.metric in get_evaluator(spec.type).METRICS, row
-        assert paper.tolerance(row, spec.type) == reproduce.TOLERANCES[spec.type]
+        assert paper.tolerance(row, spec.type) == get_task_type(spec.type).tolerance
     metric = {r.task: r.metric for r in paper.rows}
     assert metric["AskUbuntuDupQuestions"] == "map_at_1000" and metric["SprintDuplicateQuestions"] == "cosine_ap"
     noted = {r.task for r in paper.rows if r.note}
@@ -264,8 +265,7 @@ def test_cli_without_data_shows_dashes_and_exits_0(tmp_path: Path, capsys) -> No
 @pytest.mark.slow
 def test_reproduce_minilm_on_shared_data(shared_datasets: Path, tmp_path_factory, capsys) -> None:
     """``reproduce --models minilm-l6 --data-dir ../shared/datasets``: ✔ for STSBenchmark, STS13
-    and STS15 (the data there), "–" for every other row; exit 0. About a minute on 2 cores
-    (less when the parity module already put the STS vectors in this session's cache)."""
+    and STS15 (the data there), "–" for every other row; exit 0. About a minute on 2 cores."""
     work = tmp_path_factory.mktemp("reproduce")
     argv = ["reproduce", "--models", "minilm-l6", "--data-dir", str(shared_datasets), "--results", str(work / "results"), "--out", str(work / "out")]
     assert os.environ.get("HF_HUB_OFFLINE") == "1"

@@ -53,9 +53,33 @@ def test_sweep_parsing_and_names() -> None:
     variants = parse_sweeps(["quantize=none,binary", "dim=64,128"])
     assert [v.suffix for v in variants] == ["@dim=64", "@dim=64,quantize=binary", "@dim=128", "@dim=128,quantize=binary"]
     assert parse_sweeps([]) == []  # no sweep: the models themselves, unwrapped
-    for bad in ["dim=0", "colour=red", "quantize=int4", "dim"]:
+    for bad in ["dim=0", "colour=red", "quantize=int4", "dim", "layer=3"]:
         with pytest.raises(HarnessError, match="--sweep"):
             parse_sweeps([bad])
+
+
+def test_a_layer_sweep_is_refused_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 17: ``layer=N`` was stored as ``@layer=N`` over the final layer's vectors."""
+    from harness.cli import main
+
+    code = main(["run", "--tasks", "WordSim353", "--models", "random", "--sweep", "layer=3", "--results", str(tmp_path / "r"), "--no-report", "--no-cache"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and "--sweep layer: not supported yet" in lines[0], lines
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_a_variant_is_encoded_through_its_base_and_records_its_size() -> None:
+    from harness.models import load_model
+    from harness.variants import VariantModel
+
+    base = load_model("random", dim=32)
+    variant = VariantModel(base, Variant(dim=8, quantize="binary"))
+    assert variant.base_encoder() is base and variant.variant == Variant(dim=8, quantize="binary") and base.variant is None
+    scored = variant.scored_info(8)
+    assert scored.name == "harness/random@dim=8,quantize=binary" and scored.embedding_dim == 8
+    assert scored.settings == {**base.info.settings, "variant": "@dim=8,quantize=binary", "bytes_per_vector": 1.0}
+    assert "bytes_per_vector" not in variant.info.settings  # scored_info changes nothing
+    assert base.scored_info(32) is base.info
 
 
 class Counting:

@@ -42,10 +42,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness import __version__
 from harness.errors import SpecError, StoreError
 from harness.specs import TaskSpec
-from harness.store import model_folder, read_result, write_result
+from harness.store import ResultDocument, model_folder, read_result, write_result
 
 PUBLISHED_SUFFIX = " (published)"
 _META_FILE = "model_meta.json"
@@ -84,7 +83,7 @@ class ImportSummary:
 
 @dataclass
 class _Candidate:
-    document: dict[str, Any]
+    document: ResultDocument
     mteb_version: tuple[int, ...]
 
 
@@ -174,7 +173,7 @@ def _stored_task_name(spec: TaskSpec, published_revision: str | None) -> tuple[s
     return f"{spec.name}@{short}", False
 
 
-def _document(path: Path, published: _Published, spec: TaskSpec) -> dict[str, Any]:
+def _document(path: Path, published: _Published, spec: TaskSpec) -> ResultDocument:
     """The store document of one published score; ValueError names what is missing."""
     split = spec.data.eval_split
     subset = spec.data.hf_subset or "default"
@@ -186,37 +185,26 @@ def _document(path: Path, published: _Published, spec: TaskSpec) -> dict[str, An
         raise ValueError(f"no {spec.main_score} (the spec's main score) among the published scores")
     stored_name, match = _stored_task_name(spec, published.dataset_revision)
     languages = entries[0].get("languages")
-    scores = {
-        **metrics,
-        "main_score": metrics[spec.main_score],
-        "hf_subset": subset,
-        "languages": languages if isinstance(languages, list) else list(spec.languages),
-    }
-    return {
-        "dataset_revision": published.dataset_revision or "unknown",
-        "task_name": stored_name,
+    imported = {
+        "source": str(path),
+        "task": spec.name,
+        "dataset_revision": published.dataset_revision,
+        "spec_revision": spec.data.revision,
+        "revision_match": match,
         "mteb_version": published.mteb_version,
-        "evaluation_time": published.evaluation_time,
-        "kg_co2_emissions": None,
-        "scores": {split: [scores]},
-        "harness": {
-            "model": _model_of(path),
-            "task": spec.model_dump(mode="json"),
-            "main_score_name": spec.main_score,
-            "harness_version": __version__,
-            "status": "imported",
-            "imported": {
-                "source": str(path),
-                "task": spec.name,
-                "dataset_revision": published.dataset_revision,
-                "spec_revision": spec.data.revision,
-                "revision_match": match,
-                "mteb_version": published.mteb_version,
-            },
-            "items_file": None,
-            "items_sha256": None,
-        },
     }
+    return ResultDocument.build(
+        spec,
+        model=_model_of(path),
+        metrics=metrics,
+        evaluation_time=published.evaluation_time,
+        details={"imported": imported},
+        status="imported",
+        task_name=stored_name,
+        dataset_revision=published.dataset_revision or "unknown",
+        mteb_version=published.mteb_version,
+        languages=languages if isinstance(languages, list) else None,
+    )
 
 
 # ---------------------------------------------------------------- the import
@@ -262,11 +250,11 @@ def _result_files(source: Path, known: set[str], tasks: Iterable[str] | None) ->
     return matching, len(files) - len(matching)
 
 
-def _replace_other_revisions(results_dir: Path, document: dict[str, Any]) -> None:
+def _replace_other_revisions(results_dir: Path, document: ResultDocument) -> None:
     """Remove earlier imports of this model and stored task under other revision folders."""
-    model = document["harness"]["model"]
+    model = document.harness["model"]
     keep = results_dir / model_folder(model["name"], model["revision"])
-    for path in keep.parent.glob(f"*/{document['task_name']}.json"):
+    for path in keep.parent.glob(f"*/{document.task_name}.json"):
         if path.parent == keep:
             continue
         try:
@@ -277,7 +265,7 @@ def _replace_other_revisions(results_dir: Path, document: dict[str, Any]) -> Non
             path.unlink()
 
 
-def _choose(files: list[Path], references: _References, models: set[str] | None, summary: ImportSummary) -> list[dict[str, Any]]:
+def _choose(files: list[Path], references: _References, models: set[str] | None, summary: ImportSummary) -> list[ResultDocument]:
     """The store document of each (model, stored task), newest mteb version first; counts the rest."""
     chosen: dict[tuple[str, str], _Candidate] = {}
     for path in files:
@@ -295,11 +283,11 @@ def _choose(files: list[Path], references: _References, models: set[str] | None,
         except ValueError as err:
             summary.skip(str(err))
             continue
-        model = document["harness"]["model"]
+        model = document.harness["model"]
         if models is not None and model["published_name"] not in models:
             summary.skip("model not asked for")
             continue
-        key = (model["name"], document["task_name"])
+        key = (model["name"], document.task_name)
         candidate = _Candidate(document, _version_key(published.mteb_version))
         if key in chosen:
             summary.skip("an older duplicate (same model and task in another revision folder)")
@@ -337,12 +325,12 @@ def import_results(
     if others:
         summary.skipped[_UNKNOWN_TASK] = others
     for document in _choose(files, references, set(models) if models is not None else None, summary):
-        imported = document["harness"]["imported"]
+        imported = document.harness["imported"]
         if imported["revision_match"] is False:
             summary.mismatched.append(
-                f"{document['harness']['model']['published_name']} × {imported['task']}: published on dataset revision "
+                f"{document.harness['model']['published_name']} × {imported['task']}: published on dataset revision "
                 f"{imported['dataset_revision']}, our spec pins {imported['spec_revision']}"
             )
         _replace_other_revisions(results_dir, document)
-        summary.written.append(write_result(results_dir, document, {}))
+        summary.written.append(write_result(results_dir, document, {}).path)
     return summary

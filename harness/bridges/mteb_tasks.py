@@ -3,8 +3,9 @@
 The spec is read from the task's mteb metadata and class attributes (type, main score, eval
 split, languages, dataset id and revision, description, reference, the evaluator settings such
 as ``samples_per_label`` or ``k_values``) and scored by OUR evaluators; no mteb code runs.
-Supported: English text tasks of our seven types whose mteb base class is the protocol our
-evaluator reproduces (``_BASES``); any other task gets one line saying why.
+Supported: English text tasks of our types whose mteb base class is the protocol our evaluator
+reproduces (each type's descriptor says how its mteb tasks map: ``TaskTypeDescriptor.mteb``);
+any other task gets one line saying why.
 
 Data: ``data.local`` is always the conventional folder name (:func:`local_folder`: ``sickr``,
 ``banking77``; the BEIR layout for retrieval), used when it exists under the data root; otherwise
@@ -33,60 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpecError, StoreError
-from harness.specs import DEFAULT_COLUMNS, TaskSpec
+from harness.specs import TaskSpec
+from harness.tasktypes import MtebMapping, TaskTypeDescriptor, get_task_type, task_type_names
 
 PREFIX = "mteb:"
 CATALOG_FORMAT = 2  # bump when what an entry holds changes
 
-TYPES: dict[str, str] = {
-    "STS": "sts",
-    "Classification": "classification",
-    "PairClassification": "pair_classification",
-    "Clustering": "clustering",
-    "Retrieval": "retrieval",
-    "Reranking": "reranking",
-    "Summarization": "summarization",
-}
-# The mteb base class whose evaluation our evaluator of each type reproduces (mteb 2.x). Not:
-# AbsTaskClusteringLegacy (per-set k-means), AbsTaskAggregate (a mean over other tasks).
-_BASES: dict[str, str] = {
-    "sts": "AbsTaskSTS",
-    "classification": "AbsTaskClassification",
-    "pair_classification": "AbsTaskPairClassification",
-    "clustering": "AbsTaskClustering",
-    "retrieval": "AbsTaskRetrieval",
-    "reranking": "AbsTaskRetrieval",
-    "summarization": "AbsTaskSummarization",
-}
-# Our evaluator option -> the same-named mteb class attribute, per type.
-_OPTIONS: dict[str, tuple[str, ...]] = {
-    "sts": ("min_score", "max_score"),
-    "classification": ("n_experiments", "samples_per_label", "seed"),
-    "clustering": (
-        "max_fraction_of_documents_to_embed",
-        "max_document_to_embed",
-        "max_documents_per_cluster",
-        "n_clusters",
-        "k_mean_batch_size",
-        "seed",
-    ),
-    "retrieval": ("k_values", "ignore_identical_ids", "skip_first_result"),
-    "reranking": ("k_values", "ignore_identical_ids", "skip_first_result"),
-}
-# Our logical column -> the mteb class attribute naming its column.
-_COLUMNS: dict[str, dict[str, str]] = {
-    "classification": {"text": "input_column_name", "label": "label_column_name"},
-    "clustering": {"text": "input_column_name", "label": "label_column_name"},
-    "pair_classification": {"sentence1": "input1_column_name", "sentence2": "input2_column_name", "label": "label_column_name"},
-    "summarization": {
-        "human_summaries": "human_summaries_column_name",
-        "machine_summaries": "machine_summaries_column_name",
-        "relevance": "relevancy_column_name",
-    },
-}
 # Preferred subset when a multilingual task has several English ones (AmazonCounterfactual: en, en-ext).
 _PREFERRED_SUBSETS = ("default", "en", "eng", "en-en", "eng-eng")
-_TYPE_WORDS = ("classification", "clustering", "retrieval")
 # Tasks whose mteb dataset_transform our loaders already reproduce: it only renames sent1/sent2,
 # which harness.data.rows.pair_classification reads as is.
 _TRANSFORMS_REPRODUCED = frozenset({"SprintDuplicateQuestions", "TwitterSemEval2015", "TwitterURLCorpus"})
@@ -96,6 +51,12 @@ class _Unsupported(Exception):
     """The harness cannot score this task as mteb does; the message says why."""
 
 
+def _mapped_types() -> dict[str, tuple[TaskTypeDescriptor, MtebMapping]]:
+    """mteb's ``metadata.type`` -> our task type and how its tasks map."""
+    descriptors = [get_task_type(name) for name in task_type_names()]
+    return {d.mteb.type: (d, d.mteb) for d in descriptors if d.mteb is not None}
+
+
 def local_folder(name: str) -> str:
     """The folder of a task's local copy: lower case, no punctuation, no trailing type word.
 
@@ -103,8 +64,9 @@ def local_folder(name: str) -> str:
     ``STSBenchmark`` -> ``stsbenchmark``.
     """
     folder = re.sub(r"[^0-9a-z]", "", name.lower())
-    for word in _TYPE_WORDS:
-        if folder.endswith(word) and folder != word:
+    for _, mapping in _mapped_types().values():
+        word = mapping.name_suffix
+        if word and folder.endswith(word) and folder != word:
             return folder[: -len(word)]
     return folder
 
@@ -141,20 +103,23 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _columns(task: Any, ours: str) -> dict[str, str]:
+def _attribute(task: Any, attr: str) -> Any:
+    """``task.attr``, or ``task.attr[i]`` for ``"attr[i]"``."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]", attr)
+    return getattr(task, match[1])[int(match[2])] if match else getattr(task, attr)
+
+
+def _columns(task: Any, ours: TaskTypeDescriptor, mapping: MtebMapping) -> dict[str, str]:
     """Column names that differ from our defaults (mteb's own defaults are ours)."""
-    if ours == "sts":
-        named = dict(zip(("sentence1", "sentence2"), task.column_names))
-    else:
-        named = {column: getattr(task, attr) for column, attr in _COLUMNS.get(ours, {}).items()}
+    named = {column: _attribute(task, attr) for column, attr in mapping.columns.items()}
     if not all(isinstance(v, str) for v in named.values()):
         raise _Unsupported("its inputs are not plain text columns")
-    return {k: v for k, v in named.items() if v != DEFAULT_COLUMNS[ours][k]}
+    return {k: v for k, v in named.items() if v != ours.columns[k]}
 
 
-def _options(task: Any, ours: str) -> dict[str, Any]:
-    options = {name: _plain(getattr(task, name)) for name in _OPTIONS.get(ours, ())}
-    if ours == "classification":
+def _options(task: Any, mapping: MtebMapping) -> dict[str, Any]:
+    options = {name: _plain(getattr(task, name)) for name in mapping.options}
+    if mapping.logistic_probe:
         if getattr(task, "is_cross_validation", False):
             raise _Unsupported("cross-validated classification is not reproduced")
         probe = task.evaluator_model
@@ -167,13 +132,14 @@ def _options(task: Any, ours: str) -> dict[str, Any]:
 def _fields(task: Any) -> dict[str, Any]:
     """TaskSpec fields of an mteb task (``data.local`` is added per lookup)."""
     meta = task.metadata
-    ours = TYPES.get(meta.type)
-    if ours is None:
-        raise _Unsupported(f"mteb type {meta.type} has no evaluator here (supported: {', '.join(TYPES)})")
+    mapped = _mapped_types()
+    if meta.type not in mapped:
+        raise _Unsupported(f"mteb type {meta.type} has no evaluator here (supported: {', '.join(mapped)})")
+    ours, mapping = mapped[meta.type]
     if list(meta.modalities) != ["text"]:
         raise _Unsupported(f"modalities {'+'.join(meta.modalities)}; only text tasks are supported")
     base = _abstask_base(type(task)).__name__
-    if base != _BASES[ours]:
+    if base != mapping.base:
         raise _Unsupported(f"mteb scores it with {base}, a protocol the harness does not reproduce")
     subset, languages = _english_subset(meta.eval_langs)
     dataset = dict(meta.dataset)
@@ -186,24 +152,24 @@ def _fields(task: Any) -> dict[str, Any]:
         "hf_subset": subset or dataset.get("name"),
         "eval_split": "test" if "test" in splits else splits[0],
     }
-    if ours == "classification":
+    if ours.train_split:
         data["train_split"] = task.train_split
     description = " ".join(str(meta.description).split())
     if subset and subset != "default":
         description += f" (English subset {subset!r} only.)"
     return {
         "name": meta.name,
-        "type": ours,
+        "type": ours.name,
         "description": description,
         "suite": ["mteb"],
         "languages": languages,
         "main_score": meta.main_score,
         "data": data,
-        "columns": _columns(task, ours),
+        "columns": _columns(task, ours, mapping),
         "reference": meta.reference,
         "license": meta.license,
         "citation": (meta.bibtex_citation or "").strip() or None,
-        "options": _options(task, ours),
+        "options": _options(task, mapping),
     }
 
 

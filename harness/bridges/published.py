@@ -51,7 +51,7 @@ def published_comparison(results: Sequence[StoredResult]) -> Any:
         harness = result.data.harness
         if harness.status != "imported":
             continue
-        imported = getattr(harness, "imported", None) or {}
+        imported = harness.imported or {}
         run = ours.get((harness.model.get("published_name"), imported.get("task")))
         if run is None:
             continue

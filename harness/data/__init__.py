@@ -1,6 +1,8 @@
 """Load a task's data: a registered builder, else the local copy, else the hub.
 
-``load_task_data(spec, data_root)`` returns the TaskData dataclass of the spec's type.
+``load_task_data(spec, data_root)`` returns the TaskData dataclass of the spec's type. Which
+formats a type reads, and which row loader builds it, is its descriptor's to say
+(``harness/tasktypes/``).
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.data import rows as row_tasks
 from harness.data.beir import load_beir
 from harness.data.files import find_split_file, read_rows
+from harness.data.rows import RowSplits
 from harness.data.types import RetrievalData, TaskData
 from harness.errors import DataError, DataUnavailable
 from harness.specs import TaskSpec
+from harness.tasktypes import TaskTypeDescriptor, get_task_type
 
 DATA_DIR_ENV = "HARNESS_DATA_DIR"
 
@@ -68,41 +71,38 @@ def load_task_data(spec: TaskSpec, data_root: Path | None = None) -> TaskData:
 
 def _split_path(spec: TaskSpec, local: Path, split: str) -> Path:
     if local.is_file():
-        if spec.type == "classification":
-            raise DataError(f"{local}: classification needs a folder with {spec.data.train_split} and {split} files")
+        if get_task_type(spec.type).train_split:
+            raise DataError(f"{local}: {spec.type} needs a folder with {spec.data.train_split} and {spec.data.eval_split} files")
         return local
     return find_split_file(local, split)
 
 
 def _from_rows(spec: TaskSpec, split_rows: dict[str, list[dict[str, Any]]], paths: dict[str, Path]) -> TaskData:
-    """Build the type's dataclass from rows of the eval (and, for classification, train) split."""
-    cols, split = spec.column_map, spec.data.eval_split
-    if spec.type == "classification":
-        train = spec.data.train_split
-        return row_tasks.classification(
-            split_rows[train], split_rows[split], cols, (paths[train], paths[split]), explicit="label" in spec.columns
-        )
-    if spec.type == "reranking":
-        return row_tasks.reranking(split_rows[split], cols, paths[split], split=split)
-    builders = {
-        "sts": row_tasks.sts,
-        "pair_classification": row_tasks.pair_classification,
-        "clustering": row_tasks.clustering,
-        "summarization": row_tasks.summarization,
-    }
-    if spec.type not in builders:
+    """Build the type's dataclass from rows of the eval (and, where the type fits on one, train) split."""
+    task_type, split, train = get_task_type(spec.type), spec.data.eval_split, spec.data.train_split
+    if task_type.row_loader is None:
         raise DataError(f"{paths[split]}: {spec.type} data must be a folder in the BEIR layout (corpus.jsonl, queries.jsonl, qrels/)")
-    return builders[spec.type](split_rows[split], cols, paths[split])
+    return task_type.row_loader(
+        RowSplits(
+            split_rows[split],
+            paths[split],
+            split,
+            spec.column_map,
+            frozenset(spec.columns),
+            (split_rows[train], paths[train]) if task_type.train_split else None,
+        )
+    )
 
 
-def _needed_splits(spec: TaskSpec) -> list[str]:
-    return [spec.data.train_split, spec.data.eval_split] if spec.type == "classification" else [spec.data.eval_split]
+def _needed_splits(spec: TaskSpec, task_type: TaskTypeDescriptor) -> list[str]:
+    return [spec.data.train_split, spec.data.eval_split] if task_type.train_split else [spec.data.eval_split]
 
 
 def _load_local(spec: TaskSpec, local: Path) -> TaskData:
-    if spec.type in ("retrieval", "reranking") and local.is_dir() and (local / "corpus.jsonl").is_file():
+    task_type = get_task_type(spec.type)
+    if task_type.corpus and local.is_dir() and (local / "corpus.jsonl").is_file():
         return load_beir(local, spec.data.eval_split)
-    paths = {s: _split_path(spec, local, s) for s in _needed_splits(spec)}
+    paths = {s: _split_path(spec, local, s) for s in _needed_splits(spec, task_type)}
     return _from_rows(spec, {s: read_rows(p) for s, p in paths.items()}, paths)
 
 
@@ -111,14 +111,16 @@ def _load_hub(spec: TaskSpec) -> TaskData:
 
     repo, revision, subset = spec.data.hf, spec.data.revision, spec.data.hf_subset
     assert repo and revision  # guaranteed by DataSpec validation
-    if spec.type in ("retrieval", "reranking"):
-        return _hub_retrieval(spec, repo, revision, subset)
-    split_rows = {s: load_hub_rows(repo, revision, s, subset) for s in _needed_splits(spec)}
+    task_type = get_task_type(spec.type)
+    if task_type.corpus:
+        return _hub_retrieval(spec, repo, revision, subset, candidates=task_type.hub_candidates)
+    split_rows = {s: load_hub_rows(repo, revision, s, subset) for s in _needed_splits(spec, task_type)}
     return _from_rows(spec, split_rows, {s: Path(f"hf://{repo}/{s}") for s in split_rows})
 
 
-def _hub_retrieval(spec: TaskSpec, repo: str, revision: str, subset: str | None) -> RetrievalData:
-    """mteb's hub layout: configs ``corpus``, ``queries``, ``default`` (qrels), optional ``top_ranked``."""
+def _hub_retrieval(spec: TaskSpec, repo: str, revision: str, subset: str | None, *, candidates: bool) -> RetrievalData:
+    """mteb's hub layout: configs ``corpus``, ``queries``, ``default`` (qrels), and ``top_ranked``
+    (read when ``candidates``)."""
     from harness.data.hub import load_hub_rows
 
     split = spec.data.eval_split
@@ -131,9 +133,9 @@ def _hub_retrieval(spec: TaskSpec, repo: str, revision: str, subset: str | None)
     qrels: dict[str, dict[str, int]] = {}
     for r in load_hub_rows(repo, revision, split, subset or "default"):
         qrels.setdefault(str(r["query-id"]), {})[str(r["corpus-id"])] = int(r["score"])
-    candidates = None
-    if spec.type == "reranking":
-        candidates = {
+    ranked = None
+    if candidates:
+        ranked = {
             str(r["query-id"]): [str(d) for d in r["corpus-ids"]] for r in load_hub_rows(repo, revision, split, f"{prefix}top_ranked")
         }
-    return RetrievalData(corpus, {q: queries[q] for q in qrels if q in queries}, qrels, candidates)
+    return RetrievalData(corpus, {q: queries[q] for q in qrels if q in queries}, qrels, ranked)

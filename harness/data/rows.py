@@ -1,6 +1,7 @@
 """Turn rows (dicts with mteb's column names, or the spec's ``columns`` mapping) into task data.
 
-Every check names the file, the column (and the spec field that maps it) and, where one row is at
+One :data:`RowLoader` per row-based task type (its descriptor names it): each takes the
+:class:`RowSplits` of a task and returns the type's dataclass. Every check names the file, the column (and the spec field that maps it) and, where one row is at
 fault, its line number (1-based, counting data rows).
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +23,35 @@ from harness.data.types import (
     RetrievalData,
     STSData,
     SummarizationData,
+    TaskData,
 )
 from harness.errors import DataError
 
 Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RowSplits:
+    """What a row loader reads.
+
+    Attributes:
+        rows: the eval split's rows.
+        path: the file they came from (for messages; ``hf://repo/split`` for the hub).
+        split: the eval split's name.
+        columns: logical column -> data column (the type's defaults, overridden by the spec's).
+        mapped: the logical columns the spec maps itself.
+        train: the train split's (rows, path) for a type that reads one, else None.
+    """
+
+    rows: Rows
+    path: Path
+    split: str
+    columns: dict[str, str]
+    mapped: frozenset[str] = frozenset()
+    train: tuple[Rows, Path] | None = None
+
+
+RowLoader = Callable[[RowSplits], TaskData]
 
 # A text longer than this is almost surely a broken file (no line breaks, a binary read as text),
 # not a document: models truncate at a few thousand tokens anyway.
@@ -84,7 +112,9 @@ def _label_columns(rows: Rows, columns: dict[str, str], explicit: bool) -> dict[
     return columns
 
 
-def sts(rows: Rows, columns: dict[str, str], path: Path) -> STSData:
+def sts(source: RowSplits) -> STSData:
+    """One row per pair: ``sentence1``, ``sentence2``, a numeric gold ``score``."""
+    rows, columns, path = source.rows, source.columns, source.path
     return STSData(
         texts(column(rows, "sentence1", columns, path), "sentence1", columns, path),
         texts(column(rows, "sentence2", columns, path), "sentence2", columns, path),
@@ -92,13 +122,14 @@ def sts(rows: Rows, columns: dict[str, str], path: Path) -> STSData:
     )
 
 
-def pair_classification(rows: Rows, columns: dict[str, str], path: Path) -> PairClassificationData:
+def pair_classification(source: RowSplits) -> PairClassificationData:
     """Rows are pairs; mteb's hub layout (one row holding lists of pairs) is flattened.
 
     Older mteb hub data sets name the two sides ``sent1`` / ``sent2`` (mteb renames them in
     ``dataset_transform``, e.g. SprintDuplicateQuestions); they are read when the default
     ``sentence1`` / ``sentence2`` columns are absent.
     """
+    rows, columns, path = source.rows, source.columns, source.path
     default = (columns["sentence1"], columns["sentence2"]) == ("sentence1", "sentence2")
     if rows and default and "sentence1" not in rows[0] and "sent1" in rows[0]:
         columns = {**columns, "sentence1": "sent1", "sentence2": "sent2"}
@@ -121,9 +152,14 @@ def pair_classification(rows: Rows, columns: dict[str, str], path: Path) -> Pair
     )
 
 
-def classification(train: Rows, test: Rows, columns: dict[str, str], paths: tuple[Path, Path], explicit: bool) -> ClassificationData:
+def classification(source: RowSplits) -> ClassificationData:
+    """One row per text (``text``, ``label``) in a train split (the probe's) and the eval split."""
+    if source.train is None:
+        raise ValueError("classification rows need the train split")
+    columns, explicit = source.columns, "label" in source.mapped
+    paths = (source.train[1], source.path)
     out = []
-    for rows, path in zip((train, test), paths):
+    for rows, path in zip((source.train[0], source.rows), paths):
         cols = _label_columns(rows, columns, explicit)
         out.append(
             (
@@ -140,9 +176,10 @@ def classification(train: Rows, test: Rows, columns: dict[str, str], paths: tupl
     return ClassificationData(train_texts, train_labels, test_texts, test_labels)
 
 
-def clustering(rows: Rows, columns: dict[str, str], path: Path) -> ClusteringData:
+def clustering(source: RowSplits) -> ClusteringData:
     """One row per text; mteb's hub layout (each row one set: lists of texts and labels) is
     flattened, and ``sets`` records each text's row (the legacy protocol clusters each set)."""
+    rows, columns, path = source.rows, source.columns, source.path
     values = column(rows, "text", columns, path)
     gold = column(rows, "label", columns, path)
     sets = None
@@ -160,7 +197,9 @@ def clustering(rows: Rows, columns: dict[str, str], path: Path) -> ClusteringDat
     return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path), sets)
 
 
-def summarization(rows: Rows, columns: dict[str, str], path: Path) -> SummarizationData:
+def summarization(source: RowSplits) -> SummarizationData:
+    """One row per text: lists of human and machine summaries, one relevance per machine one."""
+    rows, columns, path = source.rows, source.columns, source.path
     human = column(rows, "human_summaries", columns, path)
     machine = column(rows, "machine_summaries", columns, path)
     relevance = column(rows, "relevance", columns, path)
@@ -171,7 +210,7 @@ def summarization(rows: Rows, columns: dict[str, str], path: Path) -> Summarizat
     return SummarizationData([list(h) for h in human], [list(m) for m in machine], [[float(x) for x in r] for r in relevance])
 
 
-def reranking(rows: Rows, columns: dict[str, str], path: Path, split: str | None = None) -> RetrievalData:
+def reranking(source: RowSplits) -> RetrievalData:
     """mteb's row layout for reranking: ``query``, ``positive`` (list), ``negative`` (list).
 
     Converted exactly as mteb 2.x converts it (``AbsTaskReranking.transform_old_dataset_format``):
@@ -180,13 +219,11 @@ def reranking(rows: Rows, columns: dict[str, str], path: Path, split: str | None
     document ``apositive_{qid}_{j:05d}`` (relevance 1) and each negative ``negative_{qid}_{j:05d}``
     (judged, relevance 0), and these are the query's candidates. Texts are not merged: a text
     listed twice is two documents with equal scores, ordered by id as mteb orders them (so in a
-    tie a negative ranks above a positive), which is what makes MAP match mteb's.
-
-    Args:
-        split: the split name in the ids (default: the file name without suffix); only the order
-            of ids within one query can move a score, and that does not depend on it.
+    tie a negative ranks above a positive), which is what makes MAP match mteb's. The split
+    name in the ids is the eval split's; only the order of ids within one query can move a
+    score, and that does not depend on it.
     """
-    split = split or path.stem
+    rows, columns, path, split = source.rows, source.columns, source.path, source.split
     queries: dict[str, str] = {}
     corpus: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}

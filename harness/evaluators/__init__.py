@@ -1,7 +1,8 @@
 """Evaluators: one module per task type, each following the contract in ``base.py``.
 
-Modules are imported on first use, and they import sklearn and scipy only inside the functions
-that score, so loading specs (which reads ``Options`` and ``METRICS``) stays cheap.
+A type's descriptor (``harness/tasktypes/``) names its evaluator. Modules are imported on first
+use, and they import sklearn and scipy only inside the functions that score, so loading specs
+(which reads ``Options`` and ``METRICS``) stays cheap.
 
 Conventions shared by all evaluators:
 
@@ -18,40 +19,30 @@ Conventions shared by all evaluators:
 
 from __future__ import annotations
 
-import difflib
-import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING
 
-TASK_TYPES: tuple[str, ...] = (
-    "sts",
-    "classification",
-    "pair_classification",
-    "clustering",
-    "retrieval",
-    "reranking",
-    "summarization",
-)
+from harness.tasktypes import BUILT_IN, get_task_type
+
+if TYPE_CHECKING:
+    from harness.evaluators.base import Evaluator
+
+# The built-in types, each scored by the module of the same name here.
+TASK_TYPES: tuple[str, ...] = BUILT_IN
 
 
-def get_evaluator(task_type: str) -> ModuleType:
-    """The evaluator module of a task type.
+def get_evaluator(task_type: str) -> Evaluator:
+    """The evaluator of a task type (as its descriptor names it).
 
     Args:
-        task_type: one of :data:`TASK_TYPES`.
+        task_type: a registered task type (:func:`harness.tasktypes.task_type_names`).
 
     Returns:
-        The module, exposing ``Options``, ``METRICS``, ``text_groups`` and ``evaluate``.
+        The evaluator, exposing ``Options``, ``METRICS``, ``text_groups`` and ``evaluate``.
 
     Raises:
-        ValueError: for an unknown type, naming close matches.
+        TaskTypeError: (a ``ValueError``) for an unknown type, naming close matches.
     """
-    if task_type not in TASK_TYPES:
-        close = difflib.get_close_matches(task_type, TASK_TYPES, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(
-            f"unknown task type {task_type!r} (one of: {', '.join(TASK_TYPES)}){hint}"
-        )
-    return importlib.import_module(f"{__name__}.{task_type}")
+    return get_task_type(task_type).evaluator
 
 
 __all__ = ["TASK_TYPES", "get_evaluator"]

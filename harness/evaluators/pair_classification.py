@@ -22,6 +22,7 @@ from harness.data.types import PairClassificationData
 from harness.evaluators._metrics import average_precision, best_accuracy, best_f1, as_floats
 from harness.evaluators._similarity import as_matrix, paired_distances, paired_dot, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
+from harness.tasktypes.pair_classification import SCORES as SCORE_TABLE
 
 
 class Options(BaseModel):
@@ -31,13 +32,7 @@ class Options(BaseModel):
 
 
 # (metric prefix, item key, higher score = more similar), in mteb's order
-SCORES: tuple[tuple[str, str, bool], ...] = (
-    ("similarity", "similarity_scores", True),
-    ("cosine", "cosine_scores", True),
-    ("manhattan", "manhattan_distances", False),
-    ("euclidean", "euclidean_distances", False),
-    ("dot", "dot_scores", True),
-)
+SCORES: tuple[tuple[str, str, bool], ...] = tuple((prefix, key, sign > 0) for prefix, (key, sign) in SCORE_TABLE.items())
 _KINDS = ("accuracy", "f1", "precision", "recall", "ap")
 METRICS: tuple[str, ...] = tuple(
     f"{prefix}_{kind}" for prefix, _, _ in SCORES for kind in _KINDS

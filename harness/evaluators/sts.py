@@ -24,6 +24,7 @@ from harness.data.types import STSData
 from harness.evaluators._metrics import as_floats
 from harness.evaluators._similarity import as_matrix, paired_distances, paired_similarity
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
+from harness.tasktypes.sts import SCORE_KEYS
 
 
 class Options(BaseModel):
@@ -56,13 +57,6 @@ METRICS: tuple[str, ...] = (
     "euclidean_spearman",
 )
 
-# metric prefix -> item key holding the scores it correlates with gold
-_SCORE_KEYS = {
-    "": "similarity_scores",
-    "cosine_": "cosine_scores",
-    "manhattan_": "manhattan_distances",
-    "euclidean_": "euclidean_distances",
-}
 
 
 def text_groups(data: STSData, options: Options) -> dict[str, TextGroup]:
@@ -92,7 +86,7 @@ def correlations(gold: np.ndarray, items: dict[str, np.ndarray]) -> dict[str, fl
     from scipy.stats import pearsonr, spearmanr  # slow to import: only when scoring
 
     metrics: dict[str, float] = {}
-    for prefix, key in _SCORE_KEYS.items():
+    for prefix, key in SCORE_KEYS.items():
         metrics[f"{prefix}pearson"] = float(pearsonr(gold, items[key])[0])
         metrics[f"{prefix}spearman"] = float(spearmanr(gold, items[key])[0])
     return {name: metrics[name] for name in METRICS}

@@ -2,43 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from harness.errors import HarnessError
-
-EXECUTORS = ("local", "ray")
+from harness.config import RunConfig
+from harness.runner import Executor
 
 
-def make_executor(
-    executor: Any = "local",
-    *,
-    ray_address: str | None = None,
-    gpus_per_model: float | None = None,
-    cpus_per_unit: float | None = None,
-    shard_size: int | None = None,
-    progress: bool = True,
-) -> Any:
-    """The executor for ``"local"`` (None: the runner's default), ``"ray"``, or an object with ``execute``.
+def make_executor(config: RunConfig) -> Executor:
+    """The executor ``config.executor`` names: ``"local"``, ``"ray"``, or the object itself.
+
+    The options were validated when ``config`` was built (``RunConfig``).
 
     Raises:
-        HarnessError: an unknown name, Ray options without ``"ray"``, or Ray not installed.
+        HarnessError: ``"ray"`` without Ray installed.
     """
-    ray_options = {"--ray-address": ray_address, "--gpus-per-model": gpus_per_model, "--cpus-per-unit": cpus_per_unit, "--shard-size": shard_size}
-    if executor == "ray":
-        from harness.executors.ray import DEFAULT_SHARD_SIZE, RayExecutor
+    if config.executor == "local":
+        from harness.executors.local import LocalExecutor
 
-        return RayExecutor(
-            ray_address,
-            gpus_per_model=0.0 if gpus_per_model is None else gpus_per_model,
-            cpus_per_unit=1.0 if cpus_per_unit is None else cpus_per_unit,
-            shard_size=DEFAULT_SHARD_SIZE if shard_size is None else shard_size,
-            progress=progress,
-        )
-    given = [flag for flag, value in ray_options.items() if value is not None]
-    if given:
-        raise HarnessError(f"{', '.join(given)}: only with --executor ray")
-    if executor == "local":
-        return None
-    if callable(getattr(executor, "execute", None)):
-        return executor
-    raise HarnessError(f"--executor: unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
+        return LocalExecutor()
+    if config.executor == "ray":
+        from harness.executors.ray import RayExecutor
+
+        return RayExecutor.from_config(config)
+    return config.executor

@@ -17,21 +17,69 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.cache import model_identity
 from harness.data import load_task_data
+from harness.encode import distinct_by_role, encode_groups
 from harness.errors import DataUnavailable, HarnessError
 from harness.evaluators import get_evaluator
 from harness.evaluators.base import Role, TextGroup
-from harness.models.base import NUM_THREADS_ENV
+from harness.models.base import NUM_THREADS_ENV, Encoder, ModelInfo
 from harness.runner import UnitContext, UnitOutcome, execute_unit
 from harness.specs import TaskSpec
 
-Shard = tuple[Role, int, int, list[Any]]  # (role, start, stop, [ObjectRef of the vectors]) over a role's distinct texts
+
+@dataclass
+class Shard:
+    """Distinct texts ``start:stop`` of ``role`` in a unit; ``vectors`` is a one-element list
+    holding the ObjectRef of their vectors once embedded (in a list, so that Ray passes the
+    reference instead of resolving it)."""
+
+    role: Role
+    start: int
+    stop: int
+    vectors: list[Any] | None = None
+
+
+@dataclass
+class Finished:
+    """A unit ran (or could not): its outcome; ``data_problem`` when its data did not load."""
+
+    node: str
+    outcome: UnitOutcome
+    data_problem: bool = False
+
+
+@dataclass
+class NeedsShards:
+    """The unit was not run: a role has more distinct texts than the shard size."""
+
+    node: str
+    sizes: dict[Role, int]
+
+
+@dataclass
+class ShardDone:
+    """A shard was embedded; its vectors are the call's second return value."""
+
+    node: str
+    encoded: int
+    seconds: float
+
+
+@dataclass
+class Unshared:
+    """This node does not see the results folder: the run cannot go on."""
+
+    node: str
+    message: str
+
+
+Answer = Finished | NeedsShards | ShardDone | Unshared
 
 
 def node_label() -> str:
@@ -41,13 +89,7 @@ def node_label() -> str:
     return f"{ray.util.get_node_ip_address()}/{ray.get_runtime_context().get_node_id()[:8]}"
 
 
-def encoder_of(model: Any) -> Any:
-    """The model the encode path calls for ``model``: a sweep variant's base (variants are derived
-    from the base's full vectors of the whole unit, after the shards are gathered)."""
-    return getattr(model, "base", model) if getattr(model, "variant", None) is not None else model
-
-
-def shardable(model: Any, spec: TaskSpec) -> bool:
+def shardable(model: Encoder, spec: TaskSpec) -> bool:
     """Whether a unit may be embedded in shards and gathered through the cache.
 
     Only cached models without per-task fitting (their vectors do not depend on the other texts),
@@ -55,52 +97,46 @@ def shardable(model: Any, spec: TaskSpec) -> bool:
     not the pooled vector a shard returns, so the gather would file pooled vectors under keys that
     mean "the whole text, truncated".
     """
-    long_documents = getattr(spec, "long_documents", None)
-    chunked = long_documents is not None and long_documents.strategy != "truncate" and callable(getattr(model, "token_spans", None))
-    return model_identity(model) is not None and not callable(getattr(model, "fit", None)) and not chunked
+    chunked = spec.long_documents is not None and spec.long_documents.strategy != "truncate" and model.splits_tokens
+    return model.cache_identity() is not None and not model.fits_on_corpus and not chunked
 
 
-def distinct_texts(spec: TaskSpec, data: Any) -> dict[Role, list[str]]:
+def unit_texts(spec: TaskSpec, data: Any) -> dict[Role, list[str]]:
     """A unit's distinct texts per role, in the encode path's first-seen order."""
     groups = get_evaluator(spec.type).text_groups(data, spec.evaluator_options())
-    roles: dict[Role, dict[str, None]] = {}
-    for group in groups.values():
-        roles.setdefault(group.role, {}).update(dict.fromkeys(group.texts))
-    return {role: list(index) for role, index in roles.items()}
+    return {role: list(index) for role, index in distinct_by_role(groups).items()}
 
 
-class ShardReplay:
+class ShardReplay(Encoder):
     """Answers ``encode`` with vectors gathered from shards: the encode path fills the cache with them.
 
     Vectors are fetched from the object store only for the shards whose texts this replica's
     cache lacks (none, when the shards ran on nodes sharing its cache).
     """
 
-    def __init__(self, model: Any, texts: dict[Role, list[str]], shards: Sequence[Shard]) -> None:
-        self.info = model.info
+    def __init__(self, model: Encoder, texts: dict[Role, list[str]], shards: Sequence[Shard]) -> None:
+        self.info: ModelInfo = model.info
         self._model = model
         self._shards = list(shards)
         self._vectors: dict[int, np.ndarray] = {}
         self._where: dict[Role, dict[str, tuple[int, int]]] = {}
-        for index, (role, start, stop, _) in enumerate(self._shards):
-            where = self._where.setdefault(role, {})
-            for row, text in enumerate(texts[role][start:stop]):
+        for index, shard in enumerate(self._shards):
+            where = self._where.setdefault(shard.role, {})
+            for row, text in enumerate(texts[shard.role][shard.start : shard.stop]):
                 where[text] = (index, row)
 
     def cache_identity(self) -> dict[str, Any] | None:
         return self._model.cache_identity()
 
     def prompt_for(self, role: Role, task: TaskSpec) -> str:
-        from harness.encode import _role_prompt  # the same prompt, hence the same cache keys
-
-        return _role_prompt(self._model, role, task)
+        return self._model.prompt_for(role, task)  # the same prompt, hence the same cache keys
 
     def encode(self, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, **_: Any) -> np.ndarray:
         import ray
 
         rows = [self._where[role][t] for t in texts]
         for index in {i for i, _ in rows} - set(self._vectors):
-            self._vectors[index] = ray.get(self._shards[index][3][0])
+            self._vectors[index] = ray.get(self._shards[index].vectors[0])
         return np.stack([self._vectors[i][r] for i, r in rows])
 
 
@@ -112,10 +148,10 @@ class Replica:
         ctx: the run's UnitContext, with absolute paths.
         threads: intra-op threads for the model (its CPU share), unless the worker's environment sets them.
         marker: a file the driver created in the results folder: if this node cannot see it, the
-            results folder is not shared and every method answers ``unshared``.
+            results folder is not shared and every method answers ``Unshared``.
     """
 
-    def __init__(self, model: Any, ctx: UnitContext, threads: int, marker: str) -> None:
+    def __init__(self, model: Encoder, ctx: UnitContext, threads: int, marker: str) -> None:
         os.environ.setdefault(NUM_THREADS_ENV, str(threads))
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         self.model = model
@@ -128,15 +164,14 @@ class Replica:
         """This replica's node, ``IP/node-id-prefix``."""
         return self.node
 
-    def _unshared(self) -> dict[str, Any] | None:
+    def _unshared(self) -> Unshared | None:
         if self.marker.exists():
             return None
-        return {
-            "kind": "unshared",
-            "node": self.node,
-            "message": f"node {self.node} does not see the results folder {self.ctx.results_dir}: "
+        return Unshared(
+            self.node,
+            f"node {self.node} does not see the results folder {self.ctx.results_dir}: "
             "--results must be on a file system every node shares",
-        }
+        )
 
     def _load(self, spec: TaskSpec) -> Any:
         """Task data, kept for the unit's other calls on this replica (small LRU)."""
@@ -150,23 +185,17 @@ class Replica:
     def _texts(self, spec: TaskSpec) -> dict[Role, list[str]]:
         data, texts = self._data[spec.name]
         if texts is None:
-            texts = distinct_texts(spec, data)
+            texts = unit_texts(spec, data)
             self._data[spec.name] = (data, texts)
         return texts
 
-    def _outcome(self, spec: TaskSpec, err: HarnessError, *, data_problem: bool) -> dict[str, Any]:
+    def _outcome(self, spec: TaskSpec, err: HarnessError, *, data_problem: bool) -> Finished:
         status = "skipped" if isinstance(err, DataUnavailable) else "failed"
-        outcome = UnitOutcome(self.model.info.name, spec.name, status, message=str(err))  # type: ignore[arg-type]
-        return {"kind": "outcome", "outcome": outcome, "data_problem": data_problem, "node": self.node}
+        return Finished(self.node, UnitOutcome(self.model.info.name, spec.name, status, message=str(err)), data_problem)
 
-    def run_unit(self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None) -> dict[str, Any]:
-        """Run one unit; or, when a role has more than ``shard_size`` distinct texts, say how many.
-
-        Returns:
-            ``{"kind": "outcome", "outcome": UnitOutcome, "data_problem": bool, "node": str}``, or
-            ``{"kind": "shard", "sizes": {role: distinct texts}}`` (nothing was encoded), or
-            ``{"kind": "unshared", "message": str}``.
-        """
+    def run_unit(self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None) -> Answer:
+        """Run one unit; or, when a role has more than ``shard_size`` distinct texts, say how many
+        (``NeedsShards``: nothing was encoded)."""
         problem = self._unshared()
         if problem:
             return problem
@@ -177,23 +206,21 @@ class Replica:
         try:
             if shards:
                 self._seed(spec, shards)
-            elif shard_size is not None and shardable(encoder_of(self.model), spec):
+            elif shard_size is not None and shardable(self.model.base_encoder(), spec):
                 sizes = {role: len(texts) for role, texts in self._texts(spec).items()}
                 if max(sizes.values(), default=0) > shard_size:
-                    return {"kind": "shard", "sizes": sizes, "node": self.node}
+                    return NeedsShards(self.node, sizes)
         except HarnessError as err:
             return self._outcome(spec, err, data_problem=False)
-        return {"kind": "outcome", "outcome": execute_unit(self.model, spec, self.ctx, data), "data_problem": False, "node": self.node}
+        return Finished(self.node, execute_unit(self.model, spec, self.ctx, data))
 
-    def encode_shard(self, spec: TaskSpec, role: Role, start: int, stop: int) -> tuple[dict[str, Any], np.ndarray | None]:
+    def encode_shard(self, spec: TaskSpec, role: Role, start: int, stop: int) -> tuple[Answer, np.ndarray | None]:
         """Embed distinct texts ``start:stop`` of ``role`` through the encode path (and the cache).
 
         Returns:
-            (status: ``{"kind": "shard_done", ...}`` or an outcome/unshared answer, vectors of shape
+            (``ShardDone``, or a ``Finished``/``Unshared`` answer on a problem; vectors of shape
             (stop - start, dim) or None).
         """
-        from harness.encode import encode_groups
-
         problem = self._unshared()
         if problem:
             return problem, None
@@ -202,16 +229,14 @@ class Replica:
             texts = self._texts(spec)[role][start:stop]
             label = f"{self.model.info.name} · {spec.name} [{start}:{stop}]"
             vectors, stats = encode_groups(
-                encoder_of(self.model), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label, cache=self.ctx.cache()
+                self.model.base_encoder(), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label, cache=self.ctx.cache()
             )
         except HarnessError as err:
             return self._outcome(spec, err, data_problem=False), None
-        return {"kind": "shard_done", "node": self.node, "encoded": stats.encoded, "seconds": stats.seconds}, vectors["shard"]
+        return ShardDone(self.node, stats.encoded, stats.seconds), vectors["shard"]
 
     def _seed(self, spec: TaskSpec, shards: Sequence[Shard]) -> None:
-        from harness.encode import encode_groups
-
         texts = self._texts(spec)
-        replay = ShardReplay(encoder_of(self.model), texts, shards)
-        groups = {f"{role}": TextGroup(texts[role], role) for role in {s[0] for s in shards}}
+        replay = ShardReplay(self.model.base_encoder(), texts, shards)
+        groups = {f"{role}": TextGroup(texts[role], role) for role in {s.role for s in shards}}
         encode_groups(replay, groups, task=spec, batch_size=max(self.ctx.batch_size, 1024), label=f"{spec.name} (gather)", cache=self.ctx.cache())

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from harness.data import load_task_data
 from harness.errors import DataUnavailable, HarnessError
-from harness.runner import UnitContext, UnitOutcome, execute_unit
-from harness.specs import TaskSpec
+from harness.runner import Todo, UnitContext, UnitOutcome, execute_unit
 
 
 class LocalExecutor:
     """Models outermost; a task's data is loaded once and kept for the next models (small LRU)."""
 
-    def execute(self, todo: list[tuple[Any, list[TaskSpec]]], ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None:
+    def execute(self, todo: Todo, ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None:
         specs = {spec.name: spec for _, pending in todo for spec in pending}
         load = lru_cache(maxsize=8)(lambda name: load_task_data(specs[name], ctx.data_root))
         unusable: dict[str, tuple[str, str]] = {}  # task -> (status, message), remembered for later models

@@ -1,54 +1,80 @@
-"""Model adapters, and ``load_model``: turn a name or any encoder object into a model with ``info``."""
+"""Model adapters, and ``load_model``: turn a name or any encoder object into an ``Encoder``."""
 
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness.errors import ModelError
-from harness.models.base import Adapter, EncoderProtocol, ModelInfo, Role
+from harness.models.base import Adapter, Encoder, EncoderProtocol, ModelInfo, Role, usage_between
+from harness.models.registry import ModelRef, adapter_class, is_billed, register_adapter, resolve_model
 
-__all__ = ["Adapter", "EncoderProtocol", "ModelInfo", "load_model"]
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from harness.specs import TaskSpec
+
+__all__ = ["Adapter", "Encoder", "EncoderProtocol", "ModelInfo", "ModelRef", "is_billed", "load_model", "register_adapter", "usage_between"]
+
+Caching = Literal["persist", "run", "never"]
 
 
-class ObjectEncoder:
-    """Wraps a user's encoder object: gives it ``info`` and calls its ``encode`` as the protocol says."""
+class ObjectEncoder(Encoder):
+    """Wraps an object that follows only ``EncoderProtocol`` (a user's object, or an adapter that
+    another package registered without subclassing ``Encoder``): gives it ``info`` and calls its
+    ``encode`` with the keywords its signature accepts. Its other methods are not used: an
+    object that needs the optional members of the contract subclasses ``Encoder``.
 
-    def __init__(self, obj: Any, info: ModelInfo, *, cacheable: bool = False) -> None:
+    Args:
+        obj: the wrapped object.
+        info: what results record.
+        caching: ``persist`` (an explicit revision names its code), ``run`` (in memory, keyed on
+            this very object) or ``never`` (a registered adapter of unknown identity).
+    """
+
+    def __init__(self, obj: EncoderProtocol, info: ModelInfo, *, caching: Caching = "run") -> None:
         self.obj = obj
         self.info = info
-        self.cacheable = cacheable
+        self.caching = caching
         params = inspect.signature(obj.encode).parameters
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         self._keywords = None if accepts_any else set(params)
 
-    def cache_identity(self) -> dict[str, Any]:
+    def cache_identity(self) -> dict[str, Any] | None:
         """Persisted only for an object given an explicit revision (its code may change between
         runs); otherwise kept in memory for this run, keyed on this very object."""
+        if self.caching == "never":
+            return None
         info = self.info
         identity = {"object": f"{type(self.obj).__module__}.{type(self.obj).__qualname__}", "name": info.name, "revision": info.revision}
-        return identity if self.cacheable else {**identity, "instance": id(self.obj), "persist": False}
+        return identity if self.caching == "persist" else {**identity, "instance": id(self.obj), "persist": False}
 
-    def encode(self, texts: list[str], *, role: Role, task: Any, batch_size: int, **_: Any) -> Any:
+    def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> Any:
+        """The object's vectors for ``texts``, shape (len(texts), dim)."""
         kwargs = {"role": role, "task": task, "batch_size": batch_size}
         if self._keywords is not None:
             kwargs = {k: v for k, v in kwargs.items() if k in self._keywords}
         return self.obj.encode(texts, **kwargs)
 
 
-def _object_info(obj: Any, name: str | None, revision: str | None) -> ModelInfo:
+def _object_info(obj: object, name: str | None, revision: str | None) -> ModelInfo:
+    """The info of a foreign object: its own ``info`` if that is a ModelInfo and nothing overrides
+    it; else the given name/revision, else those of its ``info``/``metadata`` (an object or a dict),
+    else its class name and "local"."""
     meta = getattr(obj, "info", None) or getattr(obj, "metadata", None)
+    if isinstance(meta, ModelInfo) and not (name or revision):
+        return meta
     meta_name = getattr(meta, "name", None) or (meta.get("name") if isinstance(meta, dict) else None)
     meta_revision = getattr(meta, "revision", None) or (meta.get("revision") if isinstance(meta, dict) else None)
     return ModelInfo(
         name=name or meta_name or type(obj).__name__,
         revision=revision or meta_revision or "local",
-        similarity=getattr(meta, "similarity", "cosine") if isinstance(meta, ModelInfo) else "cosine",
+        similarity=meta.similarity if isinstance(meta, ModelInfo) else "cosine",
     )
 
 
-def _sentence_transformer_name(model: Any) -> str:
+def _sentence_transformer_name(model: SentenceTransformer) -> str:
     card = getattr(model, "model_card_data", None)
     for candidate in (getattr(card, "model_id", None), getattr(card, "base_model", None)):
         if candidate:
@@ -57,8 +83,17 @@ def _sentence_transformer_name(model: Any) -> str:
     return Path(path).name if path and Path(path).is_dir() else (path or type(model).__name__)
 
 
-def load_model(model: Any, *, name: str | None = None, revision: str | None = None, **options: Any) -> Any:
-    """A model with ``info`` and ``encode`` from a name, a ModelRef or an encoder object.
+def _build(ref: ModelRef, given: str) -> Encoder:
+    """Construct the adapter of ``ref``; a registered class that is not an ``Encoder`` is wrapped."""
+    try:
+        built = adapter_class(ref.adapter)(**ref.kwargs)
+    except TypeError as err:
+        raise ModelError(f"model {given}: bad adapter option ({err})") from None
+    return built if isinstance(built, Encoder) else ObjectEncoder(built, _object_info(built, None, None), caching="never")
+
+
+def load_model(model: str | ModelRef | EncoderProtocol, *, name: str | None = None, revision: str | None = None, **options: Any) -> Encoder:
+    """An ``Encoder`` from a name, a ModelRef or an encoder object.
 
     Args:
         model: alias / ``kind:arg`` / hub id / local folder, or any object with ``encode``
@@ -66,25 +101,16 @@ def load_model(model: Any, *, name: str | None = None, revision: str | None = No
         name, revision: recorded in results (override the object's own metadata).
         options: adapter options (``dim``, ``prompts``, ...), for names only.
     """
-    from harness.registry import ModelRef, adapter_class, resolve_model
-
     if isinstance(model, (str, ModelRef)):
         ref = resolve_model(model) if isinstance(model, str) else model
-        kwargs = {**ref.kwargs, **options}
-        if name:
-            kwargs["name"] = name
-        if revision:
-            kwargs["revision"] = revision
-        try:
-            return adapter_class(ref.adapter)(**kwargs)
-        except TypeError as err:
-            raise ModelError(f"model {model!s}: bad adapter option ({err})") from None
+        overrides = {key: value for key, value in (("name", name), ("revision", revision)) if value}
+        return _build(ModelRef(ref.adapter, {**ref.kwargs, **options, **overrides}, ref.description), str(model))
+    if isinstance(model, Encoder) and not (name or revision):
+        return model
     if not callable(getattr(model, "encode", None)):
         raise ModelError(f"{type(model).__name__} has no encode method (see harness.EncoderProtocol)")
     if type(model).__name__ == "SentenceTransformer":
         from harness.models.sentence_transformers import SentenceTransformerAdapter
 
         return SentenceTransformerAdapter.from_instance(model, name=name or _sentence_transformer_name(model), revision=revision)
-    if isinstance(getattr(model, "info", None), ModelInfo) and not (name or revision):
-        return model
-    return ObjectEncoder(model, _object_info(model, name, revision), cacheable=revision is not None)
+    return ObjectEncoder(model, _object_info(model, name, revision), caching="persist" if revision is not None else "run")

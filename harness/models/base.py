@@ -1,31 +1,39 @@
-"""The model protocol every encoder follows, and the base class of the built-in adapters.
+"""The model contract: the minimal protocol a user's object follows, the full ``Encoder`` base
+class every model the harness handles is, and the base of the built-in adapters.
 
-Only ``harness.encode`` calls ``encode``; nothing else in the harness touches a model.
+Only ``harness.encode`` calls ``encode``; nothing else in the harness touches a model, and
+nothing probes one for optional methods: every member it may use is declared on ``Encoder``
+(anchors: mteb ``models/models_protocols.py`` for the protocol, ``abs_encoder.py`` for the
+base class behind it).
 """
 
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from harness.long_documents import Spans
     from harness.specs import TaskSpec
+    from harness.variants import Variant
 
 Role = Literal["query", "document"] | None
 
 
 @runtime_checkable
 class EncoderProtocol(Protocol):
-    """Anything with this method can be evaluated.
+    """Anything with this method can be evaluated (``harness.models.load_model`` wraps it).
 
     ``encode(texts, *, role, task, batch_size)`` returns an array of shape (len(texts), dim):
     float32 numpy (or a scipy.sparse matrix for lexical models). ``role`` is "query", "document"
     or None (symmetric tasks); ``task`` is the TaskSpec being run. Extra keyword arguments must be
-    tolerated.
+    tolerated, or the wrapper passes only the ones the signature names.
     """
 
     def encode(self, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, **kwargs: Any) -> Any: ...
@@ -47,7 +55,90 @@ class ModelInfo:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record, as plain JSON-able values (no side effect)."""
         return asdict(self)
+
+
+class Encoder(ABC):
+    """Every model the harness handles (``load_model`` always returns one).
+
+    Required: ``info`` (set in ``__init__``, without loading weights) and ``encode``. The other
+    members have defaults here; an encoder overrides those it needs.
+
+    Attributes:
+        info: what results record about the model.
+        billed: the model is paid per token; it accepts ``max_cost`` (``--max-cost``).
+        fits_on_corpus: ``fit`` must see the task's documents before ``encode`` (lexical models).
+        splits_tokens: ``token_spans`` works, so long documents can be cut into token windows.
+        variant: the sweep variant this encoder stands for (None: the model itself).
+    """
+
+    info: ModelInfo
+    billed: ClassVar[bool] = False
+    fits_on_corpus: ClassVar[bool] = False
+    splits_tokens: ClassVar[bool] = False
+    variant: Variant | None = None
+
+    @abstractmethod
+    def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **kwargs: Any) -> Any:
+        """Embed ``texts``: float32 array or scipy.sparse matrix of shape (len(texts), dim)."""
+
+    def load(self) -> None:
+        """Load weights once; the encode path calls it before it needs the model's tokenizer."""
+
+    def cache_identity(self) -> dict[str, Any] | None:
+        """Everything that changes the vectors, for the embedding cache key; None = do not cache.
+
+        ``"persist": False`` in it keeps the vectors in memory for this process only.
+        """
+        return None
+
+    def prompt_for(self, role: Role, task: TaskSpec | None) -> str:
+        """The prefix the model puts before a text of ``role`` (part of the cache key): the task's."""
+        if role is None or task is None:
+            return ""
+        return (task.prompts.query if role == "query" else task.prompts.document) or ""
+
+    def fit(self, documents: list[str]) -> None:
+        """Learn from the task's documents (called only when ``fits_on_corpus``)."""
+
+    def token_spans(self, texts: list[str]) -> list[Spans]:
+        """Character (start, end) span of every content token of each text (only when ``splits_tokens``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not split texts into tokens")
+
+    def base_encoder(self) -> Encoder:
+        """The encoder whose vectors the encode path computes: itself (a sweep variant: its base)."""
+        return self
+
+    def scored_info(self, dim: int) -> ModelInfo:
+        """The info to record for vectors of ``dim`` dimensions as scored."""
+        return self.info
+
+    def usage(self) -> dict[str, Any]:
+        """Cumulative API usage (``tokens``, ``requests``, ``estimated_tokens``, ``cost_usd``,
+        ``price_per_million``), read without side effects; ``{}`` for a local model."""
+        return {}
+
+
+USAGE_COUNTERS = ("tokens", "requests", "estimated_tokens")
+
+
+def usd(tokens: int, price_per_million: float) -> float:
+    """Dollars for ``tokens`` at ``price_per_million`` USD per 1M tokens."""
+    return tokens * price_per_million / 1e6
+
+
+def usage_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The usage between two readings of ``Encoder.usage()`` (before and after one unit).
+
+    Counters are subtracted; the cost is priced from the unit's tokens (not a difference of two
+    rounded sums). ``{}`` for a local model.
+    """
+    if not after:
+        return {}
+    unit = {key: after[key] - before.get(key, 0) for key in USAGE_COUNTERS}
+    price = after["price_per_million"]
+    return {**unit, "cost_usd": usd(unit["tokens"], price) if price is not None else None, "price_per_million": price}
 
 
 NUM_THREADS_ENV = "HARNESS_NUM_THREADS"
@@ -65,8 +156,8 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
-class Adapter:
-    """Base of the built-in adapters: lazy loading, prompts and Matryoshka truncation.
+class Adapter(Encoder):
+    """Base of the built-in neural adapters: lazy loading, prompts and Matryoshka truncation.
 
     Subclasses implement ``_load()`` (import heavy libraries there, never at module level) and
     ``_embed(texts, role) -> np.ndarray``; set ``self.info`` in ``__init__`` without loading.
@@ -76,7 +167,7 @@ class Adapter:
         dim: keep the first ``dim`` dimensions and re-normalise (Matryoshka truncation).
     """
 
-    info: ModelInfo
+    cacheable = True
 
     def __init__(self, *, prompts: dict[str, str] | None = None, dim: int | None = None) -> None:
         self._loaded = False
@@ -86,14 +177,12 @@ class Adapter:
     def _vector_settings(self) -> dict[str, Any]:
         return {"prompts": self.prompts, "dim": self.dim}
 
-    cacheable = True
-
     def _identity_files(self) -> list[Path]:
         """Local files whose content defines the model (their sizes and mtimes enter the cache key)."""
         return []
 
     def cache_identity(self) -> dict[str, Any] | None:
-        """Everything that changes the vectors, for the embedding cache key; None = do not cache."""
+        """Adapter, name, revision, vector settings and model files; None once weights may change."""
         if not self.cacheable:
             return None
         from harness.cache import file_fingerprint
@@ -121,12 +210,8 @@ class Adapter:
 
     def prompt_for(self, role: Role, task: TaskSpec | None) -> str:
         """The prefix for ``role``: the adapter's own prompt, else the task's, else none."""
-        if role is None:
-            return ""
-        own = self.prompts.get(role)
-        if own is not None:
-            return own
-        return (getattr(task.prompts, role) or "") if task is not None else ""
+        own = self.prompts.get(role) if role is not None else None
+        return own if own is not None else super().prompt_for(role, task)
 
     def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> Any:
         """Embed ``texts``; shape (len(texts), dim)."""

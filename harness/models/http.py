@@ -32,8 +32,9 @@ Each request reserves its estimated cost before it is sent; with ``max_cost`` se
 would take spent + in-flight + its estimate over the cap is not sent, and the unit fails with one
 line (the encode path has cached every earlier batch, so raising the cap resumes about there). Spent
 money is settled with the server's ``usage.total_tokens`` (the estimate when it reports none), so
-the cap holds up to the estimation error of the requests in flight. Each stored result records
-the unit's ``tokens``, ``requests``, ``cost_usd`` and ``price_per_million`` in ``harness.model``.
+the cap holds up to the estimation error of the requests in flight. ``usage()`` reads the
+adapter's cumulative ``tokens``, ``requests``, ``cost_usd`` and ``price_per_million``; the runner
+records the difference over each unit in ``harness.model`` (``harness.models.usage_between``).
 The cap is per adapter object: one run of the command (per replica under Ray).
 
 Cache identity: model, ``dimensions``, prompts and the endpoint (scheme, host, port, path; never
@@ -53,7 +54,6 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,8 +61,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from harness.errors import ModelError
-from harness.models.base import Adapter, ModelInfo, Role
-from harness.registry import register_adapter
+from harness.models.base import Adapter, ModelInfo, Role, usd
+from harness.models.registry import register_adapter
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 BASE_URL_ENV = "OPENAI_BASE_URL"
@@ -122,14 +122,14 @@ def batches(texts: list[str], max_texts: int, max_tokens: int) -> list[tuple[int
 class Ledger:
     """Tokens, requests and dollars of one adapter: reserved before a request, settled after it.
 
-    ``take_unit()`` returns what was spent since it was last called (see ``ApiModelInfo``).
+    The counters only grow; ``usage()`` reads them (the runner takes differences per unit).
     """
 
     def __init__(self, model: str, price: float | None, cap: float | None) -> None:
         self.model, self.price, self.cap = model, price, cap
         self.spent = 0.0
         self.in_flight = 0.0
-        self._unit = {"tokens": 0, "requests": 0, "estimated_tokens": 0}
+        self._counters = {"tokens": 0, "requests": 0, "estimated_tokens": 0}
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ class Ledger:
         self._lock = threading.Lock()
 
     def cost(self, tokens: int) -> float:
-        return tokens * (self.price or 0.0) / 1e6
+        return usd(tokens, self.price or 0.0)
 
     def reserve(self, tokens: int) -> float:
         """Book the estimated cost of a request about to be sent; ModelError if it breaks the cap."""
@@ -157,43 +157,28 @@ class Ledger:
 
     def count_request(self) -> None:
         with self._lock:
-            self._unit["requests"] += 1
+            self._counters["requests"] += 1
 
     def settle(self, reserved: float, tokens: int | None, estimate: int) -> None:
         """Replace a reservation by the real cost (``tokens`` from the server, else ``estimate``)."""
         with self._lock:
             self.in_flight -= reserved
             self.spent += self.cost(tokens if tokens is not None else estimate)
-            self._unit["tokens"] += tokens if tokens is not None else estimate
-            self._unit["estimated_tokens"] += 0 if tokens is not None else estimate
+            self._counters["tokens"] += tokens if tokens is not None else estimate
+            self._counters["estimated_tokens"] += 0 if tokens is not None else estimate
 
     def release(self, reserved: float) -> None:
         """Drop the reservation of a request that failed (failed requests are not billed)."""
         with self._lock:
             self.in_flight -= reserved
 
-    def take_unit(self) -> dict[str, Any]:
+    def usage(self) -> dict[str, Any]:
+        """Cumulative ``tokens``, ``requests``, ``estimated_tokens``, ``cost_usd`` (None without a
+        price) and ``price_per_million``; reading changes nothing."""
         with self._lock:
-            unit, self._unit = self._unit, {"tokens": 0, "requests": 0, "estimated_tokens": 0}
-        cost = self.cost(unit["tokens"]) if self.price is not None else None
-        return {**unit, "cost_usd": cost, "price_per_million": self.price}
-
-
-@dataclass
-class ApiModelInfo(ModelInfo):
-    """ModelInfo whose record adds the API usage of the unit being recorded.
-
-    The runner records a model's info once per unit, right after the unit's texts were embedded
-    (``runner.score_unit``); ``to_dict`` therefore reports the usage since the previous record:
-    that unit's tokens, requests and cost (0 when every vector came from the cache). Sweep
-    variants share the ledger, so the first variant of a unit carries its cost.
-    """
-
-    ledger: Ledger | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        plain = ModelInfo(**{f.name: getattr(self, f.name) for f in fields(ModelInfo)})
-        return {**asdict(plain), **(self.ledger.take_unit() if self.ledger else {})}
+            counters = dict(self._counters)
+        cost = usd(counters["tokens"], self.price) if self.price is not None else None
+        return {**counters, "cost_usd": cost, "price_per_million": self.price}
 
 
 def _positive(name: str, value: float) -> float:
@@ -217,7 +202,7 @@ class OpenAIAdapter(Adapter):
         timeout: seconds per request; max_retries, backoff, max_backoff, max_wait: retry policy.
     """
 
-    billed = True  # takes max_cost (``harness.api.evaluate``)
+    billed = True  # takes max_cost (``harness.models.is_billed``)
 
     def __init__(
         self,
@@ -256,12 +241,11 @@ class OpenAIAdapter(Adapter):
         self.max_retries = max(0, int(max_retries))
         self.backoff, self.max_backoff, self.max_wait = backoff, max_backoff, max_wait
         self.ledger = Ledger(name or f"openai/{model}", price, max_cost)
-        self.info = ApiModelInfo(
+        self.info = ModelInfo(
             name=name or f"openai/{model}",
             revision=revision,
             embedding_dim=dim,
             settings={"model": model, "endpoint": self.endpoint, "dimensions": dim, "prompts": self.prompts},
-            ledger=self.ledger,
         )
         self._client: Any = None
         self._secret: str | None = None
@@ -286,6 +270,10 @@ class OpenAIAdapter(Adapter):
             timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
         )
+
+    def usage(self) -> dict[str, Any]:
+        """This adapter's cumulative API usage (``Ledger.usage``)."""
+        return self.ledger.usage()
 
     def _fail(self, problem: str) -> ModelError:
         """One line naming the model and endpoint, with the key scrubbed out."""

@@ -15,17 +15,19 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ModelError
-from harness.models.base import ModelInfo, Role
-from harness.registry import register_adapter
+from harness.models.base import Encoder, ModelInfo, Role
+from harness.models.registry import register_adapter
 
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # every word, one-letter words too (sklearn's default drops them)
 
 
-class _FittedLexical:
-    """Shared plumbing: a CountVectorizer vocabulary fitted on the task's documents."""
+class _FittedLexical(Encoder):
+    """Shared plumbing: a CountVectorizer vocabulary fitted on the task's documents (never cached:
+    the vectors depend on the corpus)."""
 
     kind = ""
+    fits_on_corpus = True
 
     def __init__(self, *, lowercase: bool = True, stop_words: str | None = None, **settings: Any) -> None:
         self.lowercase = lowercase

@@ -9,7 +9,7 @@ import numpy as np
 
 from harness.errors import ModelError
 from harness.models.base import Adapter, ModelInfo, Role, cpu_threads
-from harness.registry import register_adapter
+from harness.models.registry import register_adapter
 
 
 @register_adapter("onnx")
@@ -26,6 +26,8 @@ class OnnxAdapter(Adapter):
         max_length: truncate inputs to this many tokens.
         n_parameters: recorded for the leaderboard (onnxruntime does not expose weights).
     """
+
+    splits_tokens = True
 
     def __init__(
         self,

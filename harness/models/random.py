@@ -7,14 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from harness.models.base import ModelInfo, Role
-from harness.registry import register_adapter
+from harness.models.base import Encoder, ModelInfo, Role
+from harness.models.registry import register_adapter
 
 
 @register_adapter("random")
-class RandomAdapter:
+class RandomAdapter(Encoder):
     """Vectors drawn from N(0, 1) seeded by (seed, text): identical texts get identical vectors,
-    independent of batch or order, so every score it gets is chance level.
+    independent of batch or order, so every score it gets is chance level. Never cached
+    (computing a vector is cheaper than looking it up).
     """
 
     def __init__(self, *, dim: int = 384, seed: int = 0) -> None:

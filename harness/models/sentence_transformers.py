@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from harness.errors import ModelError
 from harness.models.base import Adapter, ModelInfo, Role, cpu_threads
-from harness.registry import register_adapter
+from harness.models.registry import register_adapter
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 @register_adapter("sentence-transformers")
@@ -26,6 +29,8 @@ class SentenceTransformerAdapter(Adapter):
         device: torch device (default: cuda when available, else cpu).
         trust_remote_code: run code shipped with a hub model; off unless the user asks.
     """
+
+    splits_tokens = True
 
     def __init__(
         self,
@@ -50,7 +55,7 @@ class SentenceTransformerAdapter(Adapter):
         self.max_length = max_length
         self.device = device
         self.trust_remote_code = trust_remote_code
-        self._model: Any = None
+        self._model: SentenceTransformer | None = None
         self.info = ModelInfo(
             name=name or (Path(self.model_id).name if self.is_local else self.model_id),
             revision=revision or ("local" if self.is_local else "main"),
@@ -61,7 +66,7 @@ class SentenceTransformerAdapter(Adapter):
         )
 
     @classmethod
-    def from_instance(cls, model: Any, *, name: str, revision: str | None = None) -> SentenceTransformerAdapter:
+    def from_instance(cls, model: SentenceTransformer, *, name: str, revision: str | None = None) -> SentenceTransformerAdapter:
         """Adopt an already loaded ``SentenceTransformer`` (e.g. the one being trained)."""
         adapter = cls(name, name=name, revision=revision or "local")
         adapter._model = model

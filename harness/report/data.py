@@ -15,11 +15,10 @@ import pandas as pd
 
 from harness.report import tiers as tiering
 from harness.store import StoredResult
+from harness.tasktypes import get_task_type, task_type_names
 
-TYPE_ORDER = ["retrieval", "reranking", "classification", "clustering", "pair_classification", "sts", "summarization"]
-TYPE_LABELS = {"retrieval": "Retrieval", "reranking": "Reranking", "classification": "Classification",
-               "clustering": "Clustering", "pair_classification": "Pair classif.", "sts": "STS",
-               "summarization": "Summarization"}
+TYPE_ORDER = task_type_names()  # the task types' display order and labels, from their descriptors
+TYPE_LABELS = {name: get_task_type(name).label for name in TYPE_ORDER}
 
 
 def _num(value: Any) -> float | None:
@@ -257,23 +256,6 @@ def _best_by_type(models: list[dict[str, Any]], types: list[str], by_type: Mappi
         cards.append({"key": f"type:{ty}", "label": TYPE_LABELS.get(ty, ty), "n_tasks": len(by_type[ty]),
                       "models": [{"name": m["name"], "score": m["types"][ty]["mean"]} for m in top]})
     return cards
-
-
-def legacy_board(results: Sequence[StoredResult]) -> dict[str, Any]:
-    """Models x tasks of main scores without statistics (``{"tasks": [...], "models": [...]}``)."""
-    results, _ = dedupe(results)
-    tasks = {r.task_name: task_meta(r) for r in results}
-    by_model: dict[str, dict[str, Any]] = {}
-    for r in results:
-        entry = by_model.setdefault(r.model_name, {"model": r.model_name, "revision": r.revision, "scores": {}})
-        entry["scores"][r.task_name] = r.main_score
-    names = sorted(tasks)
-    for entry in by_model.values():
-        present = [entry["scores"][t] for t in names if t in entry["scores"]]
-        entry["mean"] = sum(present) / len(present) if len(present) == len(names) else None
-    ordered = sorted(by_model.values(), key=lambda e: (e["mean"] is None, -(e["mean"] or 0.0), e["model"]))
-    return {"tasks": [{"name": t, "type": tasks[t]["type"], "main_score": tasks[t]["main_score"]} for t in names],
-            "models": ordered}
 
 
 def _best_values(models: list[dict[str, Any]], types: list[str], tasks: list[dict[str, Any]]) -> dict[str, float]:

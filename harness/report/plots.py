@@ -13,8 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-TYPE_COLORS = {"retrieval": "#1f77b4", "reranking": "#17becf", "classification": "#2ca02c", "clustering": "#9467bd",
-               "pair_classification": "#8c564b", "sts": "#ff7f0e", "summarization": "#e377c2"}
+from harness.tasktypes import get_task_type, task_type_names
+
+TYPE_COLORS = {name: get_task_type(name).color for name in task_type_names()}  # from the task types' descriptors
 MAX_LABELS = 25  # points labelled in a scatter (the best ones beyond this)
 
 

@@ -21,16 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.report import details, export, plots, tiers
-from harness.report.data import dedupe, gather, legacy_board
+from harness.report.data import dedupe, gather
 from harness.store import StoredResult, atomic_write_bytes
 
 SUITE_RESAMPLES = 2000
 CD_MODELS = 30  # the critical-difference diagram shows at most this many models
-
-
-def leaderboard(results: Sequence[StoredResult]) -> dict[str, Any]:
-    """Models x tasks of main scores, without statistics (kept for callers of the old API)."""
-    return legacy_board(results)
 
 
 def _git_commit() -> str | None:

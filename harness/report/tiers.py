@@ -18,7 +18,6 @@ Also the per-suite means with a bootstrap over the suite's tasks (paired across 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 from typing import Any

@@ -1,62 +1,29 @@
 """From the per-item arrays of one task's stored results to its :class:`TaskStatistic`.
 
-The keys read here are the ones each evaluator documents in its module docstring
-(``harness/evaluators/<type>.py``, "Items:"); they are restated here because the statistics read
-the store only and never import the evaluators. Per task type, the main scores recomputable
-from items, and what "the same items" means:
-
-============================  ===============================================  ==========================
-type                          main scores (statistic)                          items must agree on
-============================  ===============================================  ==========================
-retrieval, reranking          any column of ``values`` (mean over queries)     ``query_ids`` (as a set)
-classification                ``accuracy`` (mean over test items of the        ``gold``
-                              item's mean correctness over experiments)
-clustering                    ``v_measure`` (mean over the stored draws)       ``sample_indices``, ``labels``
-summarization                 the six per-text correlations (NaN-skipping      number of texts
-                              mean over texts)
-sts                           ``[cosine_|manhattan_|euclidean_](pearson|       ``gold``
-                              spearman)`` (correlation with gold)
-pair_classification           ``<function>_ap`` and ``max_ap`` (average        ``labels``
-                              precision, best of the five functions)
-============================  ===============================================  ==========================
+Which arrays recompute a main score, and what "the same items" means, is declared per task type
+as an :class:`~harness.tasktypes.ItemLayout` (``harness/tasktypes/<type>.py``, beside the
+evaluator that documents its item keys). This module interprets a layout; it reads the store
+only and never imports the evaluators.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from harness.errors import HarnessError
 from harness.stats.ranked import AveragePrecision, Correlation
 from harness.stats.resample import MeanOfItems, TaskStatistic
+from harness.tasktypes import ItemLayout, UnsupportedScore, get_task_type
+
+__all__ = ["Items", "UnpairedItems", "UnsupportedScore", "task_statistic"]
 
 Items = Mapping[str, np.ndarray]
-
-# STS metric prefix -> scores correlated with gold (harness/evaluators/sts.py)
-_STS_SCORES = {
-    "": "similarity_scores",
-    "cosine_": "cosine_scores",
-    "manhattan_": "manhattan_distances",
-    "euclidean_": "euclidean_distances",
-}
-# pair-classification function -> (scores, higher = positive) (harness/evaluators/pair_classification.py)
-_PAIR_SCORES = {
-    "similarity": ("similarity_scores", True),
-    "cosine": ("cosine_scores", True),
-    "manhattan": ("manhattan_distances", False),
-    "euclidean": ("euclidean_distances", False),
-    "dot": ("dot_scores", True),
-}
-_SUMMARIZATION = ("pearson", "spearman", "cosine_spearman", "cosine_pearson", "dot_spearman", "dot_pearson")
 
 
 class UnpairedItems(ValueError):
     """The models' results do not cover the same items, so they cannot be compared pairwise."""
-
-
-class UnsupportedScore(ValueError):
-    """The main score cannot be recomputed from the stored per-item arrays."""
 
 
 def _array(items: Items, split: str, name: str) -> np.ndarray:
@@ -80,82 +47,43 @@ def _stack(columns: Sequence[np.ndarray]) -> np.ndarray:
     return np.column_stack(columns).astype(np.float64)
 
 
-def _ranking(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    columns = []
+def _orders(all_items: Sequence[Items], split: str, align_by: str | None) -> list[slice | np.ndarray]:
+    """Per model, the permutation that puts its items in ``align_by`` order (all of them: no
+    alignment); the aligned ids must agree across models."""
+    if align_by is None:
+        return [slice(None)] * len(all_items)
+    orders: list[slice | np.ndarray] = []
     reference = None
     for items in all_items:
-        names = list(_array(items, split, "metric_names"))
-        if main_score not in names:
-            raise UnsupportedScore(f"{main_score} is not among the stored per-query metrics")
-        ids = _array(items, split, "query_ids")
-        order = np.argsort(ids, kind="stable")  # align queries by id, whatever order each stored
+        ids = _array(items, split, align_by)
+        order = np.argsort(ids, kind="stable")
         if reference is None:
             reference = ids[order]
         elif len(ids) != len(reference) or not np.array_equal(ids[order], reference):
-            raise UnpairedItems(f"the models' {split}.query_ids differ, so they were not scored on the same queries")
-        columns.append(_array(items, split, "values")[order, names.index(main_score)])
-    return MeanOfItems(_stack(columns))
+            raise UnpairedItems(f"the models' {split}.{align_by} differ, so they were not scored on the same items")
+        orders.append(order)
+    return orders
 
 
-def _classification(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    if main_score != "accuracy":
-        raise UnsupportedScore(f"classification main score {main_score} is not a mean over test items")
-    _shared(all_items, split, "gold")
-    return MeanOfItems(_stack([_array(items, split, "correct").mean(axis=0) for items in all_items]))
-
-
-def _clustering(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    if main_score != "v_measure":
-        raise UnsupportedScore(f"clustering main score {main_score} has no per-draw values stored")
-    _shared(all_items, split, "sample_indices")
-    _shared(all_items, split, "labels")
-    return MeanOfItems(_stack([_array(items, split, "v_measures") for items in all_items]))
-
-
-def _summarization(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    if main_score not in _SUMMARIZATION:
-        raise UnsupportedScore(f"summarization main score {main_score} is not a per-text correlation")
-    return MeanOfItems(_stack([_array(items, split, main_score) for items in all_items]))
-
-
-def _sts(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    match = re.fullmatch(r"(cosine_|manhattan_|euclidean_|)(pearson|spearman)", main_score)
-    if match is None:
-        raise UnsupportedScore(f"STS main score {main_score} is not a correlation with gold")
-    gold = _shared(all_items, split, "gold")
-    scores = _stack([_array(items, split, _STS_SCORES[match[1]]) for items in all_items])
-    return Correlation(gold, scores, match[2])
-
-
-def _pair_classification(all_items: Sequence[Items], split: str, main_score: str) -> TaskStatistic:
-    match = re.fullmatch(r"(max|similarity|cosine|manhattan|euclidean|dot)_ap", main_score)
-    if match is None:
-        raise UnsupportedScore(f"pair-classification main score {main_score} is not an average precision")
-    labels = _shared(all_items, split, "labels")
-    functions = list(_PAIR_SCORES) if match[1] == "max" else [match[1]]
-    scores = []
-    for items in all_items:
-        oriented = [(1 if _PAIR_SCORES[f][1] else -1) * _array(items, split, _PAIR_SCORES[f][0]) for f in functions]
-        scores.append(np.column_stack(oriented).astype(np.float64))
-    return AveragePrecision(labels, scores)
-
-
-_BUILDERS = {
-    "retrieval": _ranking,
-    "reranking": _ranking,
-    "classification": _classification,
-    "clustering": _clustering,
-    "summarization": _summarization,
-    "sts": _sts,
-    "pair_classification": _pair_classification,
-}
+def _values(items: Items, split: str, layout: ItemLayout, name: str, sign: int, order: slice | np.ndarray) -> np.ndarray:
+    """One model's per-item values of array ``name``, shape (n_items,)."""
+    values = _array(items, split, name)
+    if layout.column is not None:
+        names_array, metric = layout.column
+        names = list(_array(items, split, names_array))
+        if metric not in names:
+            raise UnsupportedScore(f"{metric} is not among the stored per-item metrics ({split}.{names_array})")
+        values = values[:, names.index(metric)]
+    if layout.over_draws:
+        values = values.mean(axis=0)
+    return sign * values[order]
 
 
 def task_statistic(task_type: str, main_score: str, split: str, all_items: Sequence[Items]) -> TaskStatistic:
     """The main score of each model as a function of the task's shared items.
 
     Args:
-        task_type: the spec's type ("retrieval", "sts", ...).
+        task_type: the spec's type (a registered task type).
         main_score: the main metric's name (``harness.main_score_name``).
         split: the evaluated split (the items' key prefix).
         all_items: one mapping ``<split>.<name> -> array`` per model, in model order.
@@ -167,6 +95,22 @@ def task_statistic(task_type: str, main_score: str, split: str, all_items: Seque
         UnsupportedScore: the type or main score cannot be recomputed from the stored arrays.
         UnpairedItems: the models were not scored on the same items.
     """
-    if task_type not in _BUILDERS:
-        raise UnsupportedScore(f"task type {task_type} has no per-item statistic")
-    return _BUILDERS[task_type](all_items, split, main_score)
+    try:
+        descriptor = get_task_type(task_type)
+    except HarnessError:
+        raise UnsupportedScore(f"task type {task_type} has no per-item statistic") from None
+    layout = descriptor.item_layout(main_score)
+    shared = [_shared(all_items, split, name) for name in layout.shared]
+    orders = _orders(all_items, split, layout.align_by)
+    if layout.kind == "average_precision":
+        scores = [
+            np.column_stack([_values(items, split, layout, name, sign, order) for name, sign in layout.values]).astype(np.float64)
+            for items, order in zip(all_items, orders)
+        ]
+        return AveragePrecision(shared[0], scores)
+    [(name, sign)] = layout.values
+    columns = _stack([_values(items, split, layout, name, sign, order) for items, order in zip(all_items, orders)])
+    if layout.kind == "correlation":
+        assert layout.method is not None  # ItemLayout checks it
+        return Correlation(shared[0], columns, layout.method)
+    return MeanOfItems(columns)

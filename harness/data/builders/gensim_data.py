@@ -31,26 +31,24 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from harness.data.builders import register_builder
 from harness.data.builders._safe_pickle import restricted_loads
+from harness.data.builders.base import (
+    OPTIONS_FIELD,
+    BuilderOptions,
+    FileOptions,
+    SplitFileOptions,
+    SplitOptions,
+    read_lines,
+    relative_file,
+    stratified_split,
+)
 from harness.data.types import ClassificationData, ClusteringData, RetrievalData, STSData
 from harness.errors import DataError
 
-_OPTIONS = "data.builder_options"
-
-
-@dataclass(frozen=True)
-class _Required:
-    """Marks an option without a default; ``kind`` is the type its value must have."""
-
-    kind: type
-
-
-_FILE, _FLOAT, _INT = _Required(str), _Required(float), _Required(int)
 # Leading reply / forward markers of a subject line: "Re:", "RE: Re:", "Re^2:", "Fwd:".
 _REPLY_MARKER = re.compile(r"^\s*(?:(?:re|fwd?)(?:\^\d+)?\s*:\s*)+", re.IGNORECASE)
 # Where a renamed thread cites its old subject: "New (was Re: Old)", "New, was Old", "New was Re: Old".
@@ -69,113 +67,24 @@ def gensim_test_data_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _options(options: dict[str, Any], builder: str, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Check ``options`` against ``defaults`` (name -> default value or ``_Required(type)``).
-
-    Unknown keys, missing required keys and values of the wrong type (the default's type; a float
-    option also takes an int, a bool is never an int) raise ``DataError`` naming
-    ``data.builder_options.<key>``.
-
-    Returns:
-        Every option in ``defaults``, given or defaulted.
-    """
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise DataError(f"{_OPTIONS}.{unknown[0]}: unknown option for builder {builder} (known: {', '.join(defaults)})")
-    merged: dict[str, Any] = {}
-    for key, default in defaults.items():
-        kind = default.kind if isinstance(default, _Required) else type(default)
-        if key not in options:
-            if isinstance(default, _Required):
-                raise DataError(f"{_OPTIONS}.{key}: required by builder {builder}")
-            merged[key] = default
-            continue
-        value = options[key]
-        allowed = (int, float) if kind is float else (kind,)
-        if not isinstance(value, allowed) or (isinstance(value, bool) and kind is not bool):
-            raise DataError(f"{_OPTIONS}.{key}: expected {kind.__name__}, got {value!r}")
-        merged[key] = float(value) if kind is float else value
-    return merged
-
-
-def _data_file(name: Any, key: str, data_root: Path | None) -> Path:
+def gensim_file(name: str, key: str, data_root: Path | None) -> Path:
     """Resolve option ``key``'s file ``name``: ``data_root/name`` first, then gensim's test data."""
-    if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
-        raise DataError(f"{_OPTIONS}.{key}: expected a relative file name, got {name!r}")
+    relative = relative_file(name, key)
     folders = [data_root] if data_root is not None else []
     gensim_dir = gensim_test_data_dir()
     if gensim_dir is not None:
         folders.append(gensim_dir)
     for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
+        if (folder / relative).is_file():
+            return folder / relative
     looked = ", ".join(str(f) for f in folders) or "nowhere: no --data-dir and gensim is not installed"
-    raise DataError(f"{_OPTIONS}.{key}: file {name!r} not found (looked in {looked}; pip install gensim)")
+    raise DataError(f"{OPTIONS_FIELD}.{key}: file {name!r} not found (looked in {looked}; pip install gensim)")
 
 
-def _read_lines(path: Path, encoding: str, *, comment: str | None = None) -> list[str]:
-    """One entry per line of ``path`` (``\\n``-separated; a final newline is optional).
+class TextFileOptions(FileOptions):
+    """One text file and its encoding."""
 
-    Only ``\\n`` separates lines: ``str.splitlines`` would also split on ``\\x85`` and friends,
-    which latin-1 / cp1252 text can contain. Lines starting with ``comment`` are skipped; a blank
-    line raises, because line numbers align with other files (e.g. the Lee rating matrix).
-    """
-    try:
-        text = path.read_bytes().decode(encoding)
-    except (OSError, LookupError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read as {encoding} ({err})") from None
-    lines = text.replace("\r\n", "\n").removesuffix("\n").split("\n")
-    kept = []
-    for number, line in enumerate(lines, 1):
-        if comment is not None and line.startswith(comment):
-            continue
-        if not line.strip():
-            raise DataError(f"{path}: line {number}: blank line")
-        kept.append(line.strip())
-    return kept
-
-
-def _split_options(options: dict[str, Any], builder: str, defaults: dict[str, Any]) -> dict[str, Any]:
-    """``_options`` plus the split options ``test_size`` (float in (0, 1)) and ``seed`` (int)."""
-    opts = _options(options, builder, {**defaults, "test_size": _FLOAT, "seed": _INT})
-    if not 0.0 < opts["test_size"] < 1.0:
-        raise DataError(f"{_OPTIONS}.test_size: must be in (0, 1), got {opts['test_size']}")
-    return opts
-
-
-def _stratified_split(
-    texts: list[str], labels: np.ndarray, test_size: float, seed: int, source: Path
-) -> ClassificationData:
-    """Seeded stratified train/test split (sklearn ``train_test_split(stratify=labels)``).
-
-    Args:
-        texts: n texts.
-        labels: array of shape (n,).
-        test_size: fraction of each class that goes to the test split, in (0, 1).
-        seed: ``random_state`` of the shuffle.
-        source: the data file, for error messages.
-
-    Returns:
-        ClassificationData with ``ceil(n * test_size)`` test texts, class proportions kept, each
-        split in file order.
-    """
-    from sklearn.model_selection import train_test_split  # lazy: sklearn import costs ~0.8 s
-
-    if len(texts) != len(labels):
-        raise DataError(f"{source}: {len(texts)} texts but {len(labels)} labels")
-    index = np.arange(len(texts))
-    try:
-        train_idx, test_idx = train_test_split(index, test_size=test_size, random_state=seed, stratify=labels)
-    except ValueError as err:  # e.g. a class with a single member
-        raise DataError(f"{source}: cannot split stratified ({err})") from None
-    # Sorted so each split keeps file order (the shuffle only decides membership).
-    train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
-    return ClassificationData(
-        train_texts=[texts[i] for i in train_idx],
-        train_labels=labels[train_idx],
-        test_texts=[texts[i] for i in test_idx],
-        test_labels=labels[test_idx],
-    )
+    encoding: str = "utf-8"
 
 
 def _word_key(text: str) -> str:
@@ -186,8 +95,16 @@ def _word_key(text: str) -> str:
 # ---------------------------------------------------------------- STS
 
 
-@register_builder("gensim_lee_pairs")
-def build_lee_pairs(options: dict[str, Any], data_root: Path | None) -> STSData:
+class LeePairsOptions(BuilderOptions):
+    """The Lee documents file, its rating matrix and their encoding."""
+
+    docs: str
+    ratings: str
+    encoding: str = "latin1"
+
+
+@register_builder("gensim_lee_pairs", options=LeePairsOptions)
+def build_lee_pairs(opts: LeePairsOptions, data_root: Path | None) -> STSData:
     """All document pairs of the Lee, Pincombe & Welsh (2005) corpus with their human similarity rating.
 
     ``docs`` holds one document per line; ``ratings`` a whitespace-separated (n_docs, n_docs) matrix
@@ -200,10 +117,9 @@ def build_lee_pairs(options: dict[str, Any], data_root: Path | None) -> STSData:
     Returns:
         STSData with n_docs * (n_docs - 1) / 2 pairs (1225 for 50 docs), ordered (0,1), (0,2), ...
     """
-    opts = _options(options, "gensim_lee_pairs", {"docs": _FILE, "ratings": _FILE, "encoding": "latin1"})
-    docs_path = _data_file(opts["docs"], "docs", data_root)
-    ratings_path = _data_file(opts["ratings"], "ratings", data_root)
-    docs = _read_lines(docs_path, opts["encoding"])
+    docs_path = gensim_file(opts.docs, "docs", data_root)
+    ratings_path = gensim_file(opts.ratings, "ratings", data_root)
+    docs = read_lines(docs_path, opts.encoding)
     try:
         matrix = np.loadtxt(ratings_path, dtype=np.float64, ndmin=2)
     except ValueError as err:
@@ -219,8 +135,8 @@ def build_lee_pairs(options: dict[str, Any], data_root: Path | None) -> STSData:
     return STSData(sentence1=[docs[i] for i in rows], sentence2=[docs[j] for j in cols], scores=scores)
 
 
-@register_builder("gensim_word_pairs")
-def build_word_pairs(options: dict[str, Any], data_root: Path | None) -> STSData:
+@register_builder("gensim_word_pairs", options=TextFileOptions)
+def build_word_pairs(opts: TextFileOptions, data_root: Path | None) -> STSData:
     """Word pairs with a human similarity / relatedness score (gensim ``evaluate_word_pairs`` format).
 
     One ``word1<TAB>word2<TAB>score`` line per pair; lines starting with ``#`` are comments. Every
@@ -232,9 +148,8 @@ def build_word_pairs(options: dict[str, Any], data_root: Path | None) -> STSData
     Returns:
         STSData with one pair per data line; scores float64 of shape (n_pairs,).
     """
-    opts = _options(options, "gensim_word_pairs", {"file": _FILE, "encoding": "utf-8"})
-    path = _data_file(opts["file"], "file", data_root)
-    rows = [line.split("\t") for line in _read_lines(path, opts["encoding"], comment="#")]
+    path = gensim_file(opts.file, "file", data_root)
+    rows = [line.split("\t") for line in read_lines(path, opts.encoding, comment="#")]
     bad = next((i for i, row in enumerate(rows) if len(row) != 3), None)
     if bad is not None:
         raise DataError(f"{path}: data line {bad + 1}: expected 3 tab-separated fields, got {len(rows[bad])}")
@@ -250,8 +165,14 @@ def build_word_pairs(options: dict[str, Any], data_root: Path | None) -> STSData
 # ---------------------------------------------------------------- fastText-labelled sentences
 
 
-@register_builder("gensim_labelled_sentences")
-def build_labelled_sentences(options: dict[str, Any], data_root: Path | None) -> ClassificationData:
+class LabelledSentencesOptions(TextFileOptions, SplitOptions):
+    """A fastText-format file, its encoding, its label prefix and the split."""
+
+    label_prefix: str = "__label__"
+
+
+@register_builder("gensim_labelled_sentences", options=LabelledSentencesOptions)
+def build_labelled_sentences(opts: LabelledSentencesOptions, data_root: Path | None) -> ClassificationData:
     """Sentences in fastText format (``__label__<name> <text>``), split stratified by label.
 
     Options:
@@ -260,19 +181,16 @@ def build_labelled_sentences(options: dict[str, Any], data_root: Path | None) ->
     Returns:
         ClassificationData; labels are the label names (str arrays), e.g. ``"neg"`` / ``"pos"``.
     """
-    opts = _split_options(
-        options, "gensim_labelled_sentences", {"file": _FILE, "encoding": "utf-8", "label_prefix": "__label__"}
-    )
-    path = _data_file(opts["file"], "file", data_root)
-    prefix = opts["label_prefix"]
+    path = gensim_file(opts.file, "file", data_root)
+    prefix = opts.label_prefix
     texts, labels = [], []
-    for number, line in enumerate(_read_lines(path, opts["encoding"]), 1):
+    for number, line in enumerate(read_lines(path, opts.encoding), 1):
         label, _, text = line.partition(" ")
         if not label.startswith(prefix) or len(label) == len(prefix) or not text.strip():
             raise DataError(f"{path}: line {number}: expected '{prefix}<label> <text>'")
         labels.append(label[len(prefix) :])
         texts.append(text.strip())
-    return _stratified_split(texts, np.array(labels), opts["test_size"], opts["seed"], path)
+    return stratified_split(texts, np.array(labels), opts, path)
 
 
 # ---------------------------------------------------------------- 20 Newsgroups sample
@@ -342,33 +260,30 @@ def _load_posts(path: Path, mtime_ns: int) -> tuple[Post, ...]:
     return tuple(posts)
 
 
-def _posts(
-    options: dict[str, Any], data_root: Path | None, builder: str, *, split: bool = False
-) -> tuple[dict[str, Any], Path, tuple[Post, ...]]:
-    """Validate ``options`` (``file``, plus ``test_size`` / ``seed`` if ``split``); return them,
-    the file and its posts."""
-    opts = (_split_options if split else _options)(options, builder, {"file": _FILE})
-    path = _data_file(opts["file"], "file", data_root)
-    return opts, path, _load_posts(path, path.stat().st_mtime_ns)
+def _posts(opts: FileOptions, data_root: Path | None) -> tuple[Path, tuple[Post, ...]]:
+    """The newsgroups file and its posts."""
+    path = gensim_file(opts.file, "file", data_root)
+    return path, _load_posts(path, path.stat().st_mtime_ns)
 
 
-@register_builder("gensim_newsgroups_clustering")
-def build_newsgroups_clustering(options: dict[str, Any], data_root: Path | None) -> ClusteringData:
+
+@register_builder("gensim_newsgroups_clustering", options=FileOptions)
+def build_newsgroups_clustering(opts: FileOptions, data_root: Path | None) -> ClusteringData:
     """Post bodies (headers stripped) with their newsgroup as the gold cluster.
 
     Returns:
         ClusteringData with one text per post (200) and str labels of shape (200,).
     """
-    _, _, posts = _posts(options, data_root, "gensim_newsgroups_clustering")
+    _, posts = _posts(opts, data_root)
     return ClusteringData(texts=[p.body for p in posts], labels=np.array([p.group for p in posts]))
 
 
-@register_builder("gensim_newsgroups_classification")
-def build_newsgroups_classification(options: dict[str, Any], data_root: Path | None) -> ClassificationData:
+@register_builder("gensim_newsgroups_classification", options=SplitFileOptions)
+def build_newsgroups_classification(opts: SplitFileOptions, data_root: Path | None) -> ClassificationData:
     """Post bodies (headers stripped) labelled by newsgroup, split stratified (``test_size``, ``seed``)."""
-    opts, path, posts = _posts(options, data_root, "gensim_newsgroups_classification", split=True)
+    path, posts = _posts(opts, data_root)
     texts, labels = [p.body for p in posts], np.array([p.group for p in posts])
-    return _stratified_split(texts, labels, opts["test_size"], opts["seed"], path)
+    return stratified_split(texts, labels, opts, path)
 
 
 def _subject_parts(subject: str) -> list[str]:
@@ -409,8 +324,8 @@ def strip_reply_marker(subject: str) -> str:
     return _REPLY_MARKER.sub("", subject).strip()
 
 
-@register_builder("gensim_newsgroups_subject_retrieval")
-def build_newsgroups_subject_retrieval(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+@register_builder("gensim_newsgroups_subject_retrieval", options=FileOptions)
+def build_newsgroups_subject_retrieval(opts: FileOptions, data_root: Path | None) -> RetrievalData:
     """Query = a post's subject line, corpus = all post bodies, the one relevant doc = that post.
 
     Only subjects that identify a single post (:func:`unambiguous_subjects`) become queries; the
@@ -420,7 +335,7 @@ def build_newsgroups_subject_retrieval(options: dict[str, Any], data_root: Path 
         RetrievalData: corpus of all posts (doc id ``<group>/<article>``), queries ``q:<doc id>``
         with ``Re:`` markers removed, qrels ``{q:<doc id>: {<doc id>: 1}}``.
     """
-    _, _, posts = _posts(options, data_root, "gensim_newsgroups_subject_retrieval")
+    _, posts = _posts(opts, data_root)
     keep = unambiguous_subjects([p.subject for p in posts])
     queries = {f"q:{p.doc_id}": strip_reply_marker(p.subject) for p, k in zip(posts, keep) if k}
     return RetrievalData(
@@ -450,8 +365,14 @@ def split_lead(article: str) -> tuple[str, str]:
     return article[: match.end()].strip(), article[match.end() :].strip()
 
 
-@register_builder("gensim_lead_retrieval")
-def build_lead_retrieval(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+class LeadRetrievalOptions(TextFileOptions):
+    """The articles file, its encoding, and the shortest remainder (in words) kept."""
+
+    min_rest_words: int = 1
+
+
+@register_builder("gensim_lead_retrieval", options=LeadRetrievalOptions)
+def build_lead_retrieval(opts: LeadRetrievalOptions, data_root: Path | None) -> RetrievalData:
     """Query = a news article's first sentence, corpus = every article minus its first sentence.
 
     Exact duplicate articles are dropped (first occurrence kept), as are articles whose remainder
@@ -460,9 +381,8 @@ def build_lead_retrieval(options: dict[str, Any], data_root: Path | None) -> Ret
     Returns:
         RetrievalData with ``d<line>`` docs, ``q<line>`` queries and ``{q<line>: {d<line>: 1}}``.
     """
-    opts = _options(options, "gensim_lead_retrieval", {"file": _FILE, "encoding": "utf-8", "min_rest_words": 1})
-    path = _data_file(opts["file"], "file", data_root)
-    articles = _read_lines(path, opts["encoding"])
+    path = gensim_file(opts.file, "file", data_root)
+    articles = read_lines(path, opts.encoding)
     seen: set[str] = set()
     corpus, queries = {}, {}
     for line, article in enumerate(articles):
@@ -470,7 +390,7 @@ def build_lead_retrieval(options: dict[str, Any], data_root: Path | None) -> Ret
             continue
         seen.add(article)
         lead, rest = split_lead(article)
-        if len(rest.split()) < max(1, opts["min_rest_words"]):
+        if len(rest.split()) < max(1, opts.min_rest_words):
             continue
         corpus[f"d{line:03d}"], queries[f"q{line:03d}"] = rest, lead
     if not queries:

@@ -19,12 +19,14 @@ import importlib.util
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from pydantic import Field
+
 from harness.data.builders import register_builder
-from harness.data.builders.gensim_data import _data_file, _options, _read_lines
+from harness.data.builders.base import BuilderOptions, read_lines
+from harness.data.builders.gensim_data import gensim_file
 from harness.data.types import RetrievalData
 
 FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
@@ -36,7 +38,20 @@ THINGS = {
     "lucky number": ["seven", "thirteen", "forty-two", "ninety", "eleven", "sixty-six", "three", "twenty"],
     "first pet": ["a parrot", "a tortoise", "a ferret", "a goldfish", "a hamster", "a gecko", "a rabbit", "a pony"],
 }
-DEFAULTS: dict[str, Any] = {"lengths": [256, 512, 1024, 2048, 4096, 8192], "per_length": 50, "seed": 42}
+
+
+class PasskeyOptions(BuilderOptions):
+    """Document lengths in tokens, queries per length, and the generator's seed."""
+
+    lengths: list[int] = Field(default=[256, 512, 1024, 2048, 4096, 8192], min_length=1)
+    per_length: int = Field(default=50, ge=1)
+    seed: int = Field(default=42, ge=0)
+
+
+class NeedleOptions(PasskeyOptions):
+    """As passkey, plus the prose file the needles hide in (gensim's Lee background corpus)."""
+
+    file: str = "lee_background.cor"
 
 
 @lru_cache(maxsize=1)
@@ -74,14 +89,13 @@ def _people(rng: np.random.Generator, n: int) -> list[str]:
     return [" ".join(pairs[i]) for i in picked]
 
 
-def _build(options: dict[str, Any], builder: str, sentences: list[str], fact: Callable[[np.random.Generator, str], tuple[str, str]]) -> RetrievalData:
+def _build(opts: PasskeyOptions, sentences: list[str], fact: Callable[[np.random.Generator, str], tuple[str, str]]) -> RetrievalData:
     """Documents of each length with one hidden fact; candidates = same-length documents."""
-    opts = _options(options, builder, DEFAULTS)
-    rng = np.random.default_rng(opts["seed"])
+    rng = np.random.default_rng(opts.seed)
     count = _token_counter()
     corpus, queries, qrels, candidates, groups = {}, {}, {}, {}, {}
-    for length in opts["lengths"]:
-        ids = [f"len{length}_{i}" for i in range(opts["per_length"])]
+    for length in opts.lengths:
+        ids = [f"len{length}_{i}" for i in range(opts.per_length)]
         for doc_id, person in zip(ids, _people(rng, len(ids))):
             statement, question = fact(rng, person)
             body = _fill(sentences, int(rng.integers(len(sentences))), length - count(statement), count)
@@ -103,16 +117,15 @@ def _needle(rng: np.random.Generator, person: str) -> tuple[str, str]:
     return f"{person}'s {thing} is {value}.", f"What is {person}'s {thing}?"
 
 
-@register_builder("longembed_passkey")
-def build_passkey(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+@register_builder("longembed_passkey", options=PasskeyOptions)
+def build_passkey(opts: PasskeyOptions, data_root: Path | None) -> RetrievalData:
     """Passkey retrieval; options ``lengths`` (tokens), ``per_length``, ``seed``."""
-    return _build(options, "longembed_passkey", FILLER.replace(". ", ".\n").split("\n"), _passkey)
+    return _build(opts, FILLER.replace(". ", ".\n").split("\n"), _passkey)
 
 
-@register_builder("longembed_needle")
-def build_needle(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+@register_builder("longembed_needle", options=NeedleOptions)
+def build_needle(opts: NeedleOptions, data_root: Path | None) -> RetrievalData:
     """Needle retrieval in real prose (gensim's lee_background.cor); options as passkey plus ``file``."""
-    options = dict(options)
-    path = _data_file(options.pop("file", "lee_background.cor"), "file", data_root)
-    sentences = [s.strip() + "." for line in _read_lines(path, "latin-1") for s in line.split(". ") if len(s.split()) > 3]
-    return _build(options, "longembed_needle", sentences, _needle)
+    path = gensim_file(opts.file, "file", data_root)
+    sentences = [s.strip() + "." for line in read_lines(path, "latin-1") for s in line.split(". ") if len(s.split()) > 3]
+    return _build(opts, sentences, _needle)

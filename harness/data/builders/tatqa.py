@@ -1,25 +1,18 @@
-"""Builders that derive finance tasks from Financial PhraseBank and TAT-QA (``tasks/finance/local``).
+"""Builders that derive finance tasks from TAT-QA (``tasks/finance/local``).
 
-Both corpora are read from the data root (``--data-dir``; in this repository's checkout
+The corpus is read from the data root (``--data-dir``; in this repository's checkout
 ``../shared/datasets``), never from the package: file names in ``data.builder_options`` are
 relative to it. A missing file raises ``DataUnavailable`` (the runner skips the task with one
 line); a malformed one raises ``DataError`` naming the file and field.
 
-Inputs:
-
-* Financial PhraseBank v1.0, 100%-agreement subset (Malo et al. 2014), as JSON Lines with
-  ``text`` and ``label_text`` (``positive`` / ``negative`` / ``neutral``).
-* TAT-QA (Zhu et al. 2021), raw JSON: a list of report contexts, each with a ``table``
-  (``uid``, ``table``: list of rows of cell strings), ``paragraphs`` (``uid``, ``order``,
-  ``text``) and ``questions`` (``uid``, ``question``, ``answer_type``, ``answer_from`` in
-  ``table`` / ``text`` / ``table-text``, ``rel_paragraphs``: the ``order`` values, as strings,
-  of the paragraphs the answer uses).
+Input: TAT-QA (Zhu et al. 2021), raw JSON: a list of report contexts, each with a ``table``
+(``uid``, ``table``: list of rows of cell strings), ``paragraphs`` (``uid``, ``order``, ``text``)
+and ``questions`` (``uid``, ``question``, ``answer_type``, ``answer_from`` in ``table`` /
+``text`` / ``table-text``, ``rel_paragraphs``: the ``order`` values, as strings, of the
+paragraphs the answer uses).
 
 Registered builders:
 
-* ``phrasebank_classification`` -> ClassificationData: deduplicated sentences, seeded stratified
-  train/test split (no sentence in both).
-* ``phrasebank_clustering`` -> ClusteringData: deduplicated sentences, gold = sentiment.
 * ``tatqa_retrieval`` -> RetrievalData: question -> its evidence (table and/or paragraphs) among
   every context of the split.
 * ``tatqa_reranking`` -> RetrievalData with candidates: question -> its own report's contexts.
@@ -47,99 +40,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from harness.data.builders import register_builder
-from harness.data.builders.gensim_data import _FILE, _INT, _options, _split_options, _stratified_split
-from harness.data.files import read_rows
-from harness.data.types import ClassificationData, ClusteringData, PairClassificationData, RetrievalData
-from harness.errors import DataError, DataUnavailable
+from harness.data.builders.base import BuilderOptions, FileOptions, root_file
+from harness.data.types import ClassificationData, PairClassificationData, RetrievalData
+from harness.errors import DataError
 
-_OPTIONS = "data.builder_options"
 TABLE_SOURCES = ("table", "table-text")
 ANSWER_FROM = ("table", "text", "table-text")
-
-
-# ---------------------------------------------------------------- shared helpers
-
-
-def _data_file(name: Any, key: str, data_root: Path | None) -> Path:
-    """``data_root / name`` for option ``key``; DataUnavailable when it is not there."""
-    if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
-        raise DataError(f"{_OPTIONS}.{key}: expected a file name relative to the data root, got {name!r}")
-    if data_root is None:
-        raise DataUnavailable(f"{_OPTIONS}.{key}: {name!r} needs a data root (--data-dir or HARNESS_DATA_DIR)")
-    path = data_root / name
-    if not path.is_file():
-        raise DataUnavailable(f"{_OPTIONS}.{key}: {name!r} not found under the data root {data_root}")
-    return path
 
 
 def fold(text: str) -> str:
     """Case- and whitespace-folded text, the key for "the same question"."""
     return " ".join(text.casefold().split())
-
-
-# ---------------------------------------------------------------- Financial PhraseBank
-
-
-@lru_cache(maxsize=4)
-def _load_phrasebank(path: Path, mtime_ns: int) -> tuple[tuple[str, str], ...]:
-    """(sentence, label) pairs of the file, each distinct sentence once.
-
-    A sentence listed more than once with one label is kept once (first position); one listed
-    with different labels is dropped entirely (no gold). Cached per file version.
-    """
-    del mtime_ns  # only part of the cache key
-    rows: list[tuple[str, str]] = []
-    for number, row in enumerate(read_rows(path), 1):
-        text, label = row.get("text"), row.get("label_text")
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{path}: line {number}: column 'text' must be a non-empty string")
-        if not isinstance(label, str) or not label:
-            raise DataError(f"{path}: line {number}: column 'label_text' must be a label name")
-        rows.append((" ".join(text.split()), label))
-    labels_of: dict[str, set[str]] = {}
-    for text, label in rows:
-        labels_of.setdefault(text, set()).add(label)
-    seen: set[str] = set()
-    kept = []
-    for text, label in rows:
-        if len(labels_of[text]) == 1 and text not in seen:
-            kept.append((text, label))
-        seen.add(text)
-    return tuple(kept)
-
-
-def _phrasebank(
-    options: dict[str, Any], data_root: Path | None, builder: str, *, split: bool
-) -> tuple[dict[str, Any], Path, list[str], np.ndarray]:
-    """Validated options (``file``, plus ``test_size`` / ``seed`` if ``split``), the file, its
-    distinct sentences and their labels (str array of shape (n,))."""
-    opts = (_split_options if split else _options)(options, builder, {"file": _FILE})
-    path = _data_file(opts["file"], "file", data_root)
-    pairs = _load_phrasebank(path, path.stat().st_mtime_ns)
-    return opts, path, [t for t, _ in pairs], np.array([label for _, label in pairs])
-
-
-@register_builder("phrasebank_classification")
-def build_phrasebank_classification(options: dict[str, Any], data_root: Path | None) -> ClassificationData:
-    """Sentence sentiment, split stratified and seeded (``test_size``, ``seed``).
-
-    Duplicated sentences are merged first (:func:`_load_phrasebank`), so no sentence is in both
-    splits.
-
-    Returns:
-        ClassificationData with str labels; ``ceil(n * test_size)`` test sentences.
-    """
-    opts, path, texts, labels = _phrasebank(options, data_root, "phrasebank_classification", split=True)
-    return _stratified_split(texts, labels, opts["test_size"], opts["seed"], path)
-
-
-@register_builder("phrasebank_clustering")
-def build_phrasebank_clustering(options: dict[str, Any], data_root: Path | None) -> ClusteringData:
-    """Every distinct sentence, gold cluster = its sentiment label (3 clusters)."""
-    _, _, texts, labels = _phrasebank(options, data_root, "phrasebank_clustering", split=False)
-    return ClusteringData(texts=texts, labels=labels)
 
 
 # ---------------------------------------------------------------- TAT-QA parsing
@@ -247,13 +161,10 @@ def _load_tatqa(path: Path, mtime_ns: int) -> tuple[Report, ...]:
     return tuple(reports)
 
 
-def _tatqa(
-    options: dict[str, Any], data_root: Path | None, builder: str, extra: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], Path, tuple[Report, ...]]:
-    """Validated options (``file`` and ``extra``: name -> default), the file and its reports."""
-    opts = _options(options, builder, {"file": _FILE, **(extra or {})})
-    path = _data_file(opts["file"], "file", data_root)
-    return opts, path, _load_tatqa(path, path.stat().st_mtime_ns)
+def _tatqa(opts: FileOptions, data_root: Path | None) -> tuple[Path, tuple[Report, ...]]:
+    """The file and its reports."""
+    path = root_file(opts.file, "file", data_root)
+    return path, _load_tatqa(path, path.stat().st_mtime_ns)
 
 
 # ---------------------------------------------------------------- TAT-QA task construction
@@ -330,8 +241,8 @@ def _queries_and_qrels(
     return queries, qrels, owner
 
 
-@register_builder("tatqa_retrieval")
-def build_tatqa_retrieval(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+@register_builder("tatqa_retrieval", options=FileOptions)
+def build_tatqa_retrieval(opts: FileOptions, data_root: Path | None) -> RetrievalData:
     """Question -> its evidence, over all tables and paragraphs of the split (:func:`_corpus`).
 
     Options:
@@ -341,7 +252,7 @@ def build_tatqa_retrieval(options: dict[str, Any], data_root: Path | None) -> Re
         RetrievalData: corpus ``t:<uid>`` (linearised tables) and ``p:<uid>`` (paragraphs),
         queries ``q:<question uid>``, binary qrels from :func:`tatqa_evidence`.
     """
-    _, path, reports = _tatqa(options, data_root, "tatqa_retrieval")
+    path, reports = _tatqa(opts, data_root)
     corpus = _corpus(reports)
     queries, qrels, _ = _queries_and_qrels(reports, corpus)
     if not queries:
@@ -349,8 +260,8 @@ def build_tatqa_retrieval(options: dict[str, Any], data_root: Path | None) -> Re
     return RetrievalData(corpus=corpus.docs, queries=queries, qrels=qrels)
 
 
-@register_builder("tatqa_reranking")
-def build_tatqa_reranking(options: dict[str, Any], data_root: Path | None) -> RetrievalData:
+@register_builder("tatqa_reranking", options=FileOptions)
+def build_tatqa_reranking(opts: FileOptions, data_root: Path | None) -> RetrievalData:
     """Question -> rank its own report's table and paragraphs; relevant = its evidence.
 
     Queries whose every candidate is evidence (nothing to rank) are dropped.
@@ -359,7 +270,7 @@ def build_tatqa_reranking(options: dict[str, Any], data_root: Path | None) -> Re
         RetrievalData as :func:`build_tatqa_retrieval`, with ``candidates`` = the report's
         document ids (table first, then paragraphs in file order, duplicates removed).
     """
-    _, path, reports = _tatqa(options, data_root, "tatqa_reranking")
+    path, reports = _tatqa(opts, data_root)
     corpus = _corpus(reports)
     queries, qrels, owner = _queries_and_qrels(reports, corpus)
     candidates: dict[str, list[str]] = {}
@@ -374,8 +285,15 @@ def build_tatqa_reranking(options: dict[str, Any], data_root: Path | None) -> Re
     return RetrievalData(corpus=corpus.docs, queries=queries, qrels=qrels, candidates=candidates)
 
 
-@register_builder("tatqa_pair_classification")
-def build_tatqa_pair_classification(options: dict[str, Any], data_root: Path | None) -> PairClassificationData:
+class PairOptions(FileOptions):
+    """The TAT-QA file, the seed of the negative draw, and how many negatives per positive."""
+
+    seed: int = Field(ge=0)
+    negatives_per_positive: int = Field(default=1, ge=1)
+
+
+@register_builder("tatqa_pair_classification", options=PairOptions)
+def build_tatqa_pair_classification(opts: PairOptions, data_root: Path | None) -> PairClassificationData:
     """(question, paragraph of the same report): 1 = the paragraph is annotated evidence.
 
     For every unambiguous question with evidence paragraphs: each evidence paragraph is a
@@ -388,12 +306,8 @@ def build_tatqa_pair_classification(options: dict[str, Any], data_root: Path | N
         PairClassificationData: sentence1 = question, sentence2 = paragraph, labels in {0, 1};
         each question's positives, then its negatives (in report order).
     """
-    opts, path, reports = _tatqa(
-        options, data_root, "tatqa_pair_classification", {"seed": _INT, "negatives_per_positive": 1}
-    )
-    if opts["negatives_per_positive"] < 1:
-        raise DataError(f"{_OPTIONS}.negatives_per_positive: must be >= 1, got {opts['negatives_per_positive']}")
-    rng = np.random.default_rng(opts["seed"])
+    path, reports = _tatqa(opts, data_root)
+    rng = np.random.default_rng(opts.seed)
     drop = ambiguous_questions(reports)
     left, right, labels = [], [], []
     for report in reports:
@@ -405,7 +319,7 @@ def build_tatqa_pair_classification(options: dict[str, Any], data_root: Path | N
             pool = list(dict.fromkeys(t for _, _, t in report.paragraphs if t not in positives))
             if not pool:
                 continue
-            k = min(len(pool), opts["negatives_per_positive"] * len(positives))
+            k = min(len(pool), opts.negatives_per_positive * len(positives))
             negatives = [pool[i] for i in sorted(rng.choice(len(pool), size=k, replace=False))]
             for text, label in [*((t, 1) for t in positives), *((t, 0) for t in negatives)]:
                 left.append(q.text)
@@ -416,8 +330,15 @@ def build_tatqa_pair_classification(options: dict[str, Any], data_root: Path | N
     return PairClassificationData(sentence1=left, sentence2=right, labels=np.array(labels, dtype=np.int64))
 
 
-@register_builder("tatqa_answer_type_classification")
-def build_tatqa_answer_type_classification(options: dict[str, Any], data_root: Path | None) -> ClassificationData:
+class TrainTestOptions(BuilderOptions):
+    """Two TAT-QA files under the data root: train and test."""
+
+    train_file: str
+    test_file: str
+
+
+@register_builder("tatqa_answer_type_classification", options=TrainTestOptions)
+def build_tatqa_answer_type_classification(opts: TrainTestOptions, data_root: Path | None) -> ClassificationData:
     """Question text -> ``answer_type`` (span, multi-span, arithmetic, count).
 
     Train on every question of ``train_file``, test on every question of ``test_file`` (TAT-QA's
@@ -427,10 +348,9 @@ def build_tatqa_answer_type_classification(options: dict[str, Any], data_root: P
     Returns:
         ClassificationData with str labels, each split in file order.
     """
-    opts = _options(options, "tatqa_answer_type_classification", {"train_file": _FILE, "test_file": _FILE})
     splits = []
-    for key in ("train_file", "test_file"):
-        path = _data_file(opts[key], key, data_root)
+    for key, name in (("train_file", opts.train_file), ("test_file", opts.test_file)):
+        path = root_file(name, key, data_root)
         splits.append([q for r in _load_tatqa(path, path.stat().st_mtime_ns) for q in r.questions])
     train, test = splits
     test_texts = {fold(q.text) for q in test}
@@ -441,4 +361,3 @@ def build_tatqa_answer_type_classification(options: dict[str, Any], data_root: P
         test_texts=[q.text for q in test],
         test_labels=np.array([q.answer_type for q in test]),
     )
-

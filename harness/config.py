@@ -1,0 +1,141 @@
+"""One run's options, validated once: built by the CLI (``RunConfig.from_cli``) or the API
+(``RunConfig.create``), then passed down whole to the runner, the executors and reproduce.
+
+lm-eval's ``EvaluatorConfig.from_cli`` is the anchor: one object instead of the same keywords
+repeated in every signature.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from harness.errors import HarnessError
+
+DEFAULT_SUITE = "default"
+DEFAULT_MODELS = ("minilm-l6", "minilm-l3-onnx", "bm25")
+DEFAULT_RESULTS_DIR = Path("results")
+EXECUTORS = ("local", "ray")
+
+# CLI flag (argparse dest) -> RunConfig field, for the flags ``run`` shares with the API.
+_CLI_FIELDS = {
+    "models": "models",
+    "tasks": "tasks",
+    "suite": "suite",
+    "task_dir": "task_dirs",
+    "data_dir": "data_dir",
+    "results": "results_dir",
+    "cache_dir": "cache_dir",
+    "batch_size": "batch_size",
+    "overwrite": "overwrite",
+    "sweep": "sweep",
+    "executor": "executor",
+    "ray_address": "ray_address",
+    "gpus_per_model": "gpus_per_model",
+    "cpus_per_unit": "cpus_per_unit",
+    "shard_size": "shard_size",
+    "max_cost": "max_cost",
+}
+_RAY_FLAGS = {"ray_address": "--ray-address", "gpus_per_model": "--gpus-per-model", "cpus_per_unit": "--cpus-per-unit", "shard_size": "--shard-size"}
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("run_option", message)
+
+
+class RunConfig(BaseModel):
+    """Everything that says what one run does and where it writes.
+
+    Attributes:
+        models: aliases, ``kind:arg``, hub ids, folders or encoder objects.
+        model_name: the name recorded for an encoder object (only with one model).
+        tasks: task names, ``mteb:NAME``, spec paths or TaskSpec objects; None: ``suite`` or the
+            default suite.
+        suite: run (or restrict ``tasks`` to) the tasks of this suite.
+        task_dirs: extra folders of task specs.
+        results_dir: the store.
+        data_dir: root of relative ``data.local`` paths (None: ``HARNESS_DATA_DIR``).
+        cache_dir: the embedding cache (None: ``HARNESS_CACHE_DIR`` or ``~/.cache/harness``).
+        use_cache: False keeps vectors in memory for this run only.
+        batch_size: texts per model call, at least 1.
+        overwrite: recompute units that already have a complete result.
+        sweep: ``KEY=V1,V2`` variant axes (``harness.variants``).
+        executor: ``"local"``, ``"ray"`` or an object with ``execute``.
+        ray_address, gpus_per_model, cpus_per_unit, shard_size: Ray options (only with ``"ray"``;
+            None: the Ray executor's defaults).
+        max_cost: USD each billed model may spend in this run.
+        verbose: per-unit lines and progress bars on stderr.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    models: list[Any] = Field(default_factory=lambda: list(DEFAULT_MODELS))
+    model_name: str | None = None
+    tasks: Any = None
+    suite: str | None = None
+    task_dirs: tuple[str | Path, ...] = ()
+    results_dir: Path = DEFAULT_RESULTS_DIR
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    batch_size: int = 32
+    overwrite: bool = False
+    sweep: tuple[str, ...] = ()
+    executor: Any = "local"
+    ray_address: str | None = None
+    gpus_per_model: float | None = None
+    cpus_per_unit: float | None = None
+    shard_size: int | None = None
+    max_cost: float | None = None
+    verbose: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        """The checks a user can fail, in the order the CLI has always reported them."""
+        if self.batch_size < 1:
+            raise _refuse(f"--batch-size: must be at least 1 (got {self.batch_size})")
+        if self.executor == "ray":
+            if self.gpus_per_model is not None and self.gpus_per_model < 0:
+                raise _refuse(f"--gpus-per-model: must be 0 or more (got {self.gpus_per_model})")
+            if self.cpus_per_unit is not None and self.cpus_per_unit <= 0:
+                raise _refuse(f"--cpus-per-unit: must be more than 0 (got {self.cpus_per_unit})")
+            if self.shard_size is not None and self.shard_size < 1:
+                raise _refuse(f"--shard-size: must be at least 1 (got {self.shard_size})")
+            return self
+        given = [flag for name, flag in _RAY_FLAGS.items() if getattr(self, name) is not None]
+        if given:
+            raise _refuse(f"{', '.join(given)}: only with --executor ray")
+        if self.executor != "local" and not callable(getattr(self.executor, "execute", None)):
+            raise _refuse(f"--executor: unknown executor {self.executor!r} (choose from {', '.join(EXECUTORS)})")
+        return self
+
+    @classmethod
+    def create(cls, **options: Any) -> RunConfig:
+        """Validate ``options`` (RunConfig fields); a bad value is a HarnessError (CLI exit 2).
+
+        Raises:
+            HarnessError: one line naming the option, e.g. ``--batch-size: must be at least 1 (got 0)``.
+        """
+        try:
+            return cls(**options)
+        except ValidationError as err:
+            first = err.errors()[0]
+            if first["type"] == "run_option":
+                raise HarnessError(first["msg"]) from None
+            where = ".".join(str(part) for part in first["loc"])
+            raise HarnessError(f"{where}: {first['msg']}") from None
+
+    @classmethod
+    def from_cli(cls, args: argparse.Namespace) -> RunConfig:
+        """The configuration of ``harness run`` from its parsed arguments."""
+        given = vars(args)
+        options = {name: given[flag] for flag, name in _CLI_FIELDS.items() if given.get(flag) is not None}
+        return cls.create(**options, use_cache=not given.get("no_cache", False))
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A validated copy with ``changes`` (e.g. one model and resolved tasks for reproduce)."""
+        return self.create(**{**dict(self), **changes})
