@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.config import DEFAULT_RESULTS_DIR, DEFAULT_SUITE, RunConfig
-from harness.errors import ModelError, SpecError
+from harness.errors import ModelError, SpecError, StoreError, brief
 from harness.registry import discover_specs, select_tasks
 from harness.specs import TaskSpec, load_spec
 
@@ -78,7 +78,7 @@ def get_tasks(
     elif source == "specs":
         specs = discover_specs(task_dirs)
     else:
-        raise SpecError(f"--source: must be 'specs' or 'mteb', not {source!r}")
+        raise SpecError(f"--source: must be 'specs' or 'mteb', not {brief(source)}")
     return TaskList(select_tasks(specs, names, suite=suite, task_type=type, domain=domain))
 
 
@@ -104,10 +104,10 @@ def resolve_tasks(tasks: Any, suite: str | None, task_dirs: Sequence[str | Path]
             resolved.extend(select_tasks(registry, [str(task)]))
     if suite is not None:
         resolved = [t for t in resolved if suite in t.suite]
-    names = [t.name for t in resolved]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
+    names = [t.name.casefold() for t in resolved]  # result files are named after tasks: case-insensitive file systems
+    duplicate = next((t.name for t, n in zip(resolved, names) if names.count(n) > 1), None)
     if duplicate:
-        raise SpecError(f"tasks: {duplicate!r} is given twice")
+        raise SpecError(f"tasks: {duplicate!r} is given twice (task names may differ only in case)")
     return resolved
 
 
@@ -150,6 +150,7 @@ def evaluate(
     cpus_per_unit: float | None = None,
     shard_size: int | None = None,
     max_cost: float | None = None,
+    allow_absolute_paths: bool = False,
     verbose: bool = True,
 ) -> RunResult:
     """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
@@ -174,6 +175,8 @@ def evaluate(
             (default 50,000).
         max_cost: USD each model billed per token (``openai:...``) may spend in this call; it
             stops with one error line before going over (``harness.models.http``).
+        allow_absolute_paths: let a spec's ``data.local`` and split names be absolute or leave
+            ``data_dir`` (off: such a task fails with one line; ``harness.paths``).
     """
     config = RunConfig.create(
         models=list(model) if isinstance(model, (list, tuple)) else [model],
@@ -194,6 +197,7 @@ def evaluate(
         cpus_per_unit=cpus_per_unit,
         shard_size=shard_size,
         max_cost=max_cost,
+        allow_absolute_paths=allow_absolute_paths,
         verbose=verbose,
     )
     return run(config)
@@ -258,7 +262,13 @@ def report(
     tasks = sorted({name for names in by_suite.values() for name in names}) if suites else None
     out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / ("+".join(suites) or "all")
     title = f"Leaderboard — suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}" if suites else "Leaderboard"
-    return render_report(load_results(results_dir, tasks=tasks), out, title=title, suites=by_suite or None)
+    if not Path(results_dir).is_dir():
+        raise StoreError(f"--results {results_dir}: no such folder")
+    results = load_results(results_dir, tasks=tasks)
+    if not results:
+        which = f" of suite {', '.join(suites)}" if suites else ""
+        raise StoreError(f"--results {results_dir}: holds no valid result{which}; nothing to report")
+    return render_report(results, out, title=title, suites=by_suite or None)
 
 
 def import_results(
@@ -294,6 +304,7 @@ def reproduce(
     out_dir: str | Path | None = None,
     task_dirs: Sequence[str | Path] = (),
     batch_size: int = 32,
+    allow_absolute_paths: bool = False,
     verbose: bool = True,
 ) -> Reproduction:
     """Run a reference table's models (``references/<name>.yaml``) on its tasks whose data is
@@ -311,7 +322,8 @@ def reproduce(
     from harness import reproduce as rep
 
     config = RunConfig.create(
-        task_dirs=tuple(task_dirs), data_dir=data_dir, results_dir=results_dir or DEFAULT_RESULTS_DIR, batch_size=batch_size, verbose=verbose
+        task_dirs=tuple(task_dirs), data_dir=data_dir, results_dir=results_dir or DEFAULT_RESULTS_DIR, batch_size=batch_size,
+        allow_absolute_paths=allow_absolute_paths, verbose=verbose,
     )
     table = rep.load_reference(reference)
     rows = rep.select_rows(table, tasks)
@@ -320,7 +332,7 @@ def reproduce(
         rows = [row for row in rows if row.model_id in runnable]
     registry = discover_specs(config.task_dirs)
     specs = {row.task: registry[row.task] for row in rows if row.task in registry}
-    available = [name for name, spec in specs.items() if rep.data_available(spec, config.data_dir)]
+    available = [name for name, spec in specs.items() if rep.data_available(spec, config.data_dir, allow_absolute=config.allow_absolute_paths)]
     outcomes: dict[tuple[str, str], rep.Outcome] = {}
     for model_id, model in runnable.items():
         wanted = [t for t in available if any(r.task == t and r.model_id == model_id for r in rows)]

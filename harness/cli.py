@@ -1,7 +1,7 @@
 """Command line: parse arguments, call one API function per subcommand, map user errors to exit 2.
 
-Exit codes: 0 ok; 1 a bug (traceback); 2 a user error (one line per problem, no traceback);
-130 interrupted.
+Exit codes: 0 ok; 1 a bug (a traceback, or for a unit of ``run`` one line naming the log file
+that holds it); 2 a user error (one line per problem, no traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 
+EXIT_BUG = 1
 EXIT_USER_ERROR = 2
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--models", type=_csv_list, help="comma-separated models (default: minilm-l6,minilm-l3-onnx,bm25)")
     _add_task_source_args(run)
     run.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
+    run.add_argument("--allow-absolute-paths", action="store_true", help="let a spec's data.local and split names be absolute or leave --data-dir (off: such a spec fails)")
     run.add_argument("--results", default="results", help="results directory (default: results)")
     run.add_argument("--out", help="report directory (default: reports/<suite>)")
     run.add_argument("--batch-size", type=int, default=32)
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--models", type=_csv_list, help="models to run (aliases, hub ids, paths; default: the table's models that have a built-in alias)")
     reproduce.add_argument("--tasks", type=_csv_list, help="only these tasks of the table")
     reproduce.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
+    reproduce.add_argument("--allow-absolute-paths", action="store_true", help="let a spec's data.local and split names be absolute or leave --data-dir (off: such a spec fails)")
     reproduce.add_argument("--results", default="results", help="results directory (default: results)")
     reproduce.add_argument("--out", default="reports/reproduce", help="where <reference>.md and .html go (default: reports/reproduce)")
     reproduce.add_argument("--batch-size", type=int, default=32)
@@ -141,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = RunConfig.from_cli(args)
     summary = api.run(config).summary
     print(f"run: {summary.line()}", file=sys.stderr)
-    if not args.no_report:
+    if not args.no_report and summary.results:
         suite = args.suite or (None if args.tasks else DEFAULT_SUITE)
         out = Path(args.out) if args.out else Path("reports") / (suite or "custom")
         tasks = sorted({o.task for o in summary.outcomes})
@@ -149,6 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"report: {path}", file=sys.stderr)
     if not summary.results and not summary.count("failed"):
         print(f"error: no task could run ({summary.line()})", file=sys.stderr)
+    if summary.bugs:
+        return EXIT_BUG
     if summary.count("failed") or not summary.results:
         return EXIT_USER_ERROR
     return 0
@@ -224,6 +229,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         out_dir=args.out,
         task_dirs=args.task_dir,
         batch_size=args.batch_size,
+        allow_absolute_paths=args.allow_absolute_paths,
     )
     print(result.to_markdown())
     print(f"reproduce: {result.summary()}; report: {result.markdown_path}, {result.html_path}", file=sys.stderr)
@@ -234,7 +240,7 @@ COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
+    print(f"warning: {one_line(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except HarnessError as err:
         for message in err.messages:
-            print(f"error: {message}", file=sys.stderr)
+            print(f"error: {one_line(message)}", file=sys.stderr)  # bounded again: the last guard before the terminal
         return EXIT_USER_ERROR
     except KeyboardInterrupt as err:
         print(str(err) or "interrupted", file=sys.stderr)

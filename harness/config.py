@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, brief
 
 DEFAULT_SUITE = "default"
 DEFAULT_MODELS = ("minilm-l6", "minilm-l3-onnx", "bm25")
@@ -39,6 +39,7 @@ _CLI_FIELDS = {
     "cpus_per_unit": "cpus_per_unit",
     "shard_size": "shard_size",
     "max_cost": "max_cost",
+    "allow_absolute_paths": "allow_absolute_paths",
 }
 _RAY_FLAGS = {"ray_address": "--ray-address", "gpus_per_model": "--gpus-per-model", "cpus_per_unit": "--cpus-per-unit", "shard_size": "--shard-size"}
 
@@ -68,6 +69,8 @@ class RunConfig(BaseModel):
         ray_address, gpus_per_model, cpus_per_unit, shard_size: Ray options (only with ``"ray"``;
             None: the Ray executor's defaults).
         max_cost: USD each billed model may spend in this run.
+        allow_absolute_paths: a spec's ``data.local`` and split names may be absolute or leave the
+            data root (``harness.paths``); off, such a spec fails with one line.
         verbose: per-unit lines and progress bars on stderr.
     """
 
@@ -91,11 +94,16 @@ class RunConfig(BaseModel):
     cpus_per_unit: float | None = None
     shard_size: int | None = None
     max_cost: float | None = None
+    allow_absolute_paths: bool = False
     verbose: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
         """The checks a user can fail, in the order the CLI has always reported them."""
+        if not self.models:  # e.g. `--models ,`: never fall back to the defaults silently
+            raise _refuse("--models: no model given")
+        if isinstance(self.tasks, (list, tuple)) and not self.tasks:
+            raise _refuse("--tasks: no task given")
         if self.batch_size < 1:
             raise _refuse(f"--batch-size: must be at least 1 (got {self.batch_size})")
         if self.executor == "ray":
@@ -110,7 +118,7 @@ class RunConfig(BaseModel):
         if given:
             raise _refuse(f"{', '.join(given)}: only with --executor ray")
         if self.executor != "local" and not callable(getattr(self.executor, "execute", None)):
-            raise _refuse(f"--executor: unknown executor {self.executor!r} (choose from {', '.join(EXECUTORS)})")
+            raise _refuse(f"--executor: unknown executor {brief(self.executor)} (choose from {', '.join(EXECUTORS)})")
         return self
 
     @classmethod

@@ -1,8 +1,9 @@
 """The one encode path: every text any evaluator needs is embedded here, and only here.
 
 For one (model, task) it deduplicates identical texts per role across all text groups, looks
-them up in the embedding cache, sorts the misses by length (long first, so padding inside a batch
-is small and an out-of-memory error shows up in the first batch), calls the model batch by batch
+them up in the embedding cache (a hit of another dimension than the others is a miss), sorts the
+misses by length (long first, so padding inside a batch is small and an out-of-memory error shows
+up in the first batch), calls the model batch by batch
 with a progress bar, checks every vector (count, dimension, finite values), stores each batch in
 the cache as soon as it is computed, and scatters the vectors back to each group's order.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,6 +130,20 @@ def encode_unique(
     return sorted_vectors[inverse], seconds
 
 
+def _dimension(vector: Any) -> int:
+    return int(vector.shape[-1])
+
+
+def _one_dimension(hits: dict[bytes, Any]) -> dict[bytes, Any]:
+    """The cache hits of the dimension most of them have: a vector of another length (a damaged
+    or foreign entry) is a miss, recomputed by the model instead of silently scored."""
+    if not hits:
+        return hits
+    dims = Counter(_dimension(v) for v in hits.values())
+    dim = dims.most_common(1)[0][0]
+    return hits if len(dims) == 1 else {k: v for k, v in hits.items() if _dimension(v) == dim}
+
+
 def _encode_role(
     model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
 ) -> Any:
@@ -141,7 +157,7 @@ def _encode_role(
     assert cache is not None
     identity, persist = described
     keys = text_keys(identity, role, model.prompt_for(role, task), texts)
-    hits = cache.get_many(keys)
+    hits = _one_dimension(cache.get_many(keys))
     missing = [i for i, key in enumerate(keys) if key not in hits]
     description = {"name": model.info.name, "revision": model.info.revision}
 
@@ -153,6 +169,10 @@ def _encode_role(
             model, [texts[i] for i in missing], role=role, task=task, batch_size=batch_size, label=label, on_batch=store
         )
         stats.seconds += seconds
+        if hits and _dimension(next(iter(hits.values()))) != fresh.shape[1]:  # every hit is stale: recompute them all
+            missing = list(range(len(texts)))
+            fresh, seconds = encode_unique(model, texts, role=role, task=task, batch_size=batch_size, label=label, on_batch=store)
+            stats.seconds += seconds
         hits.update(zip((keys[i] for i in missing), fresh))
     stats.encoded += len(missing)
     stats.cached += len(texts) - len(missing)

@@ -33,6 +33,7 @@ def discover_specs(task_dirs: Sequence[str | Path] = (), *, builtin: bool = True
     """
     dirs = ([BUILTIN_TASK_DIR] if builtin and BUILTIN_TASK_DIR.is_dir() else []) + [Path(d) for d in task_dirs]
     specs: dict[str, TaskSpec] = {}
+    folded: dict[str, TaskSpec] = {}  # casefolded name -> spec
     errors: list[str] = []
     for directory in dirs:
         if not directory.is_dir():
@@ -47,10 +48,12 @@ def discover_specs(task_dirs: Sequence[str | Path] = (), *, builtin: bool = True
             except SpecError as err:
                 errors.append(str(err))
                 continue
-            if spec.name in specs:
-                errors.append(f"{path}: name: task {spec.name!r} is already defined in {specs[spec.name].source_file}")
+            clash = folded.get(spec.name.casefold())  # result files are named after tasks: case-insensitive file systems
+            if clash is not None:
+                same = "" if clash.name == spec.name else f" as {clash.name!r} (names may not differ only in case)"
+                errors.append(f"{path}: name: task {spec.name!r} is already defined in {clash.source_file}{same}")
                 continue
-            specs[spec.name] = spec
+            specs[spec.name] = folded[spec.name.casefold()] = spec
         index.save()
     if errors:
         raise SpecError.many(errors)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from harness.cache import EmbeddingCache
 from harness.data import load_task_data
 from harness.data.types import RetrievalData, TaskData
 from harness.encode import encode_groups
-from harness.errors import DataUnavailable, HarnessError
+from harness.errors import MAX_VALUE, DataUnavailable, HarnessError, one_line
 from harness.evaluators import get_evaluator
 from harness.models.base import usage_between
 from harness.specs import TaskSpec
@@ -44,6 +47,7 @@ class UnitOutcome:
     main_score: float | None = None
     message: str = ""
     result: StoredResult | None = None
+    bug: bool = False  # failed on an unexpected exception (its traceback is in a log file): exit code 1
 
 
 @dataclass
@@ -58,8 +62,18 @@ class RunSummary:
     def results(self) -> list[StoredResult]:
         return [o.result for o in self.outcomes if o.result is not None]
 
+    @property
+    def bugs(self) -> int:
+        """Units that failed on a bug (not on bad input)."""
+        return sum(o.bug for o in self.outcomes)
+
     def line(self) -> str:
         parts = [f"{self.count(s)} {s}" for s in ("done", "resumed", "skipped", "failed") if self.count(s)]
+        failed = [f"{o.model} × {o.task}" for o in self.outcomes if o.status == "failed"]
+        if failed:
+            more = f", and {len(failed) - 3} more" if len(failed) > 3 else ""
+            bugs = f"; {self.bugs} on an internal error" if self.bugs else ""
+            parts[-1] += f" ({', '.join(failed[:3])}{more}{bugs})"
         if self.interrupted:
             return "interrupted: " + (", ".join(parts) or "no unit finished")
         return ", ".join(parts) or "nothing to run"
@@ -134,11 +148,12 @@ class UnitContext:
     batch_size: int = 32
     cache_dir: Path | None = None
     use_cache: bool = True
+    allow_absolute_paths: bool = False
     _cache: EmbeddingCache | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, config: RunConfig) -> UnitContext:
-        return cls(config.results_dir, config.data_dir, config.batch_size, config.cache_dir, config.use_cache)
+        return cls(config.results_dir, config.data_dir, config.batch_size, config.cache_dir, config.use_cache, config.allow_absolute_paths)
 
     def cache(self) -> EmbeddingCache:
         if self._cache is None:
@@ -156,26 +171,59 @@ class UnitContext:
         return {**self.__dict__, "_cache": None}
 
 
+LOG_DIR = ".harness-logs"
+_LOGS: dict[Path, Path] = {}  # results folder -> this process's log file in it
+
+
+def log_traceback(results_dir: Path, label: str, err: BaseException) -> Path:
+    """Append ``err``'s traceback to this process's log, ``<results>/.harness-logs/<time>-<pid>.log``
+    (the temporary folder if the results folder cannot be written); returns the log's path."""
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    text = f"{dt.datetime.now().isoformat(timespec='seconds')} {label}\n{''.join(traceback.format_exception(err))}\n"
+    for folder in (Path(results_dir).absolute() / LOG_DIR, Path(tempfile.gettempdir()) / "harness-logs"):
+        path = _LOGS.get(folder) or folder / stamp
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(text)
+        except OSError:
+            continue
+        _LOGS[folder] = path
+        return path
+    return Path(os.devnull)
+
+
+def failure(model: str, task: str, err: Exception, results_dir: Path) -> UnitOutcome:
+    """The outcome of a unit that raised ``err``: "skipped" (data unavailable), "failed" with the
+    user error's line, or, for anything else (a bug), "failed" with one line naming the log file
+    that holds the traceback. Either way the run goes on with its other units."""
+    if isinstance(err, DataUnavailable):
+        return UnitOutcome(model, task, "skipped", message=str(err))
+    if isinstance(err, HarnessError):
+        return UnitOutcome(model, task, "failed", message=str(err))
+    log = log_traceback(results_dir, f"{model} × {task}", err)
+    message = f"{type(err).__name__}: {one_line(err, MAX_VALUE)} (traceback in {log})"
+    return UnitOutcome(model, task, "failed", message=message, bug=True)
+
+
 def execute_unit(model: Encoder, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None) -> UnitOutcome:
-    """Load (unless given), embed, score and store one unit; user errors become outcomes.
+    """Load (unless given), embed, score and store one unit; any exception becomes its outcome
+    (``failure``), so one bad unit never stops the others.
 
     The same function runs in the local executor and on a Ray worker.
     """
-    name = model.info.name
     try:
-        data = data if data is not None else load_task_data(spec, ctx.data_root)
+        data = data if data is not None else load_task_data(spec, ctx.data_root, allow_absolute=ctx.allow_absolute_paths)
         document, items = score_unit(model, spec, data, batch_size=ctx.batch_size, cache=ctx.cache())
         stored = write_result(ctx.results_dir, document, items)
-    except DataUnavailable as err:
-        return UnitOutcome(name, spec.name, "skipped", message=str(err))
-    except HarnessError as err:
-        return UnitOutcome(name, spec.name, "failed", message=str(err))
+    except Exception as err:  # noqa: BLE001 - unit isolation: a bug fails this unit only (logged)
+        return failure(model.info.name, spec.name, err, ctx.results_dir)
     encoded = document.harness["encode"]
     message = (
         f"{spec.main_score} = {stored.main_score:.5f} ({stored.data.evaluation_time or 0.0:.1f} s; "
         f"{encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
     )
-    return UnitOutcome(name, spec.name, "done", stored.main_score, message, stored)
+    return UnitOutcome(model.info.name, spec.name, "done", stored.main_score, message, stored)
 
 
 def describe(outcome: UnitOutcome) -> str:

@@ -29,7 +29,7 @@ from harness.errors import StoreError
 from harness.specs import TaskSpec, read_spec_fields, spec_from_dict
 from harness.tasktypes import BUILT_IN
 
-FORMAT = 2
+FORMAT = 3  # 3: include: confined to the task directory (entries of 2 were parsed without that check)
 INDEX_FOLDER = "spec-index"
 PACKAGE = Path(__file__).resolve().parent
 # A file modified this recently may change again within one mtime tick without changing its
@@ -46,7 +46,7 @@ class _Entry(BaseModel):
 
 
 class _IndexFile(BaseModel):
-    format: Literal[2]
+    format: Literal[3]
     directory: str
     code: str
     specs: dict[str, _Entry]
@@ -150,7 +150,7 @@ class SpecIndex:
         key = path.relative_to(self.directory).as_posix()
         entry = self._old.get(key)
         if entry is None or not _fresh(entry):
-            fields, files = read_spec_fields(path)
+            fields, files = read_spec_fields(path, self.directory)
             entry = _Entry(files=[_stamp(f) for f in files], fields=fields)
         elif entry.validated is not None:
             self._new[key] = entry

@@ -6,6 +6,7 @@ and every error names the file and the field, on one line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.errors import DataError, SpecError
 from harness.long_documents import LongDocuments
+from harness.paths import confined
 from harness.plugins import suggest
 from harness.tasktypes import get_task_type, task_type_names
 
@@ -79,7 +81,9 @@ class TaskSpec(_Strict):
             more = f" (and {extra} more error{'s' if extra > 1 else ''})" if extra else ""
             raise SpecError(f"{source}: {_first_error(err)}{more}") from None
 
-    name: str = Field(pattern=_NAME_PATTERN)
+    # The name is a file name in the store (<task>.json, its items file, cache files): 128 keeps
+    # it far below every file system's 255-byte limit on one path component.
+    name: str = Field(pattern=_NAME_PATTERN, max_length=128)
     type: str
     description: str = ""
     suite: list[str] = Field(default_factory=list)
@@ -159,21 +163,9 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<python>") -> TaskSpec:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml  # only when a file is parsed: the spec index spares most calls the import
+    from harness.yaml_safe import read_yaml  # lazy: it imports yaml
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text") from None
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read ({err.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise SpecError(f"{path}: {line}YAML syntax error ({problem})") from None
+    raw = read_yaml(path, "task spec")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a task spec must be a YAML mapping of fields")
     return raw
@@ -189,40 +181,48 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _resolve_includes(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it).
+def _resolve_includes(path: Path, root: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it, and, after
+    lexical normalisation, under the task directory ``root``: ``harness.paths``).
 
     Returns:
         (merged fields, every file read: ``seen``, then ``path``, then the files it includes).
     """
-    if path in seen:
+    if os.path.realpath(path) in {os.path.realpath(p) for p in seen}:
         raise SpecError(f"{path}: include: cycle through {seen[0].name}")
-    raw = _read_yaml(path)
+    raw = _read_yaml(path)  # read_yaml refuses a FIFO, a device, a loop (harness.paths.regular_file)
     include = raw.pop("include", None)
     if include is None:
         return raw, (*seen, path)
     if not isinstance(include, str):
         raise SpecError(f"{path}: include: must be a file name")
-    base_path = (path.parent / include).resolve()
-    if not base_path.is_file():
+    from_root = include if os.path.isabs(include) or "\0" in include else os.path.relpath(path.parent / include, root)
+    base_path = confined(root, from_root, "include", str(path), root_name="the task directory", hint="", error=SpecError)
+    if not os.path.lexists(base_path):
         raise SpecError(f"{path}: include: no such file {include!r}")
-    base, files = _resolve_includes(base_path, (*seen, path))
+    base, files = _resolve_includes(base_path, root, (*seen, path))
     return _deep_merge(base, raw), files
 
 
-def read_spec_fields(path: Path) -> tuple[dict[str, Any], tuple[Path, ...]]:
+def read_spec_fields(path: Path, root: Path | None = None) -> tuple[dict[str, Any], tuple[Path, ...]]:
     """Parse one YAML task spec with its ``include:`` chain merged, without validating it.
+
+    Args:
+        path: the spec file.
+        root: the task directory its includes must stay under (default: the spec's folder).
 
     Returns:
         (the spec's fields, every file read: ``path`` first, then the files it includes).
 
     Raises:
-        SpecError: unreadable file, YAML syntax error, not a mapping, bad or cyclic ``include:``.
+        SpecError: unreadable file, YAML syntax error, not a mapping, bad or cyclic ``include:``,
+            an ``include:`` that leaves the task directory.
     """
-    return _resolve_includes(path)
+    return _resolve_includes(path, root if root is not None else path.parent)
 
 
-def load_spec(path: str | Path) -> TaskSpec:
-    """Load and validate one YAML task spec (with ``include:`` resolved)."""
+def load_spec(path: str | Path, root: Path | None = None) -> TaskSpec:
+    """Load and validate one YAML task spec (with ``include:`` resolved under ``root``, by default
+    the spec's folder)."""
     path = Path(path)
-    return spec_from_dict(read_spec_fields(path)[0], source=str(path))
+    return spec_from_dict(read_spec_fields(path, root)[0], source=str(path))

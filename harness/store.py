@@ -8,6 +8,10 @@ Layout (mteb's)::
 The items file is written first and the JSON last, each atomically (temporary file in the same
 folder, fsync, rename), under a lock on the results folder; the JSON records the items file's
 SHA-256, so a result is complete exactly when its JSON validates and the items match it.
+
+Reads trust nothing: only regular files are opened (never a FIFO or a device), each under a size
+cap, a result JSON only where it resolves inside the results folder, and its items file only by a
+plain name inside the result's own folder; every refusal is one :class:`StoreError` line.
 """
 
 from __future__ import annotations
@@ -15,25 +19,29 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
+import math
 import warnings
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from harness import __version__
-from harness.errors import StoreError
+from harness.errors import StoreError, brief, one_line
+from harness.files import atomic_write_bytes, open_regular, read_regular
 
 if TYPE_CHECKING:
     from harness.specs import TaskSpec
 
 RESULT_FORMAT = "2.0.0"  # the mteb result format we write (mteb_version field); see module docstring
 LOCK_NAME = ".harness.lock"
+MAX_RESULT_BYTES = 64 * 2**20  # a result JSON read back (ours are kilobytes; mteb's largest published ones a few MB)
+MAX_ITEMS_BYTES = 2 * 2**30  # an items file, and the arrays it unpacks to (a large retrieval run is tens of MB)
+_CHUNK = 2**20
 
 
 class _SplitScores(BaseModel):
@@ -55,6 +63,14 @@ class HarnessBlock(BaseModel):
     harness_version: str
     status: str = "run"  # "run" here, or "imported" (published score, no per-item data)
     imported: dict[str, Any] | None = None  # an import's source and dataset revisions (bridges.import_results)
+
+    @field_validator("items_file")
+    @classmethod
+    def _plain_name(cls, name: str | None) -> str | None:
+        """The items file lives beside its JSON: a plain file name, never a path."""
+        if name is not None and (name in ("", ".", "..") or len(name) > 255 or any(c in name for c in "/\\\0")):
+            raise ValueError(f"items_file {brief(name)} must be a plain file name in the result's folder")
+        return name
 
 
 class ResultFile(BaseModel):
@@ -102,8 +118,12 @@ class StoredResult:
         name = self.data.harness.items_file
         if not name:
             return {}
-        with np.load(self.path.parent / name, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
+        try:
+            with open_regular(self.path.parent / name, MAX_ITEMS_BYTES, within=self.path.parent) as handle, \
+                    np.load(handle, allow_pickle=False) as archive:
+                return {key: archive[key] for key in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # changed since read_result checked it
+            raise StoreError(f"{self.path}: its per-item file {name} cannot be read ({one_line(err)})") from None
 
 
 @dataclass(frozen=True)
@@ -203,29 +223,6 @@ def result_path(results_dir: Path, model_name: str, revision: str, task_name: st
     return results_dir / model_folder(model_name, revision) / f"{task_name}.json"
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that a reader sees the old file or the new one, never half."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise StoreError(f"{path.parent}: cannot write results ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(f"{path}: cannot write ({err.strerror})") from None
-
-
 def results_lock(results_dir: Path) -> Any:
     """An inter-process lock on ``results_dir`` (filelock; held only while a result is written)."""
     from filelock import FileLock
@@ -291,32 +288,73 @@ def write_result(results_dir: Path, document: ResultDocument | Mapping[str, Any]
     return StoredResult(path, data)
 
 
-def read_result(path: Path, *, check_items: bool = True) -> StoredResult:
-    """Read and validate one result JSON (and its items checksum)."""
+def _check_items(path: Path, name: str, expected_sha256: str | None) -> None:
+    """The items file ``name`` beside ``path``: a regular file in that folder, matching its
+    checksum, holding only ``.npy`` members of plain dtypes that unpack to at most
+    :data:`MAX_ITEMS_BYTES` (their headers are read, not their data)."""
     try:
-        data = ResultFile.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError, ValueError) as err:
-        reason = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err).splitlines()[0]
+        with open_regular(path.parent / name, MAX_ITEMS_BYTES, within=path.parent) as handle:
+            digest, size = hashlib.sha256(), 0
+            while size <= MAX_ITEMS_BYTES and (chunk := handle.read(_CHUNK)):
+                digest.update(chunk)
+                size += len(chunk)
+            matches = digest.hexdigest() == expected_sha256
+            if matches:
+                handle.seek(0)
+                _check_npz(handle)
+    except StoreError as err:
+        raise StoreError(f"{path}: its per-item file {err}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise StoreError(f"{path}: its per-item file {name} is not a readable .npz ({one_line(err)})") from None
+    if not matches:
+        raise StoreError(f"{path}: its per-item file {name} does not match (checksum)")
+
+
+def _check_npz(handle: BinaryIO) -> None:
+    """ValueError unless every member is a ``.npy`` array without objects; unpacked size capped."""
+    headers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    unpacked = 0
+    with zipfile.ZipFile(handle) as archive:
+        for member in archive.infolist():
+            if not member.filename.endswith(".npy"):
+                raise ValueError(f"member {brief(member.filename)} is not a .npy array")
+            with archive.open(member) as stream:
+                version = np.lib.format.read_magic(stream)
+                if version not in headers:
+                    raise ValueError(f"member {brief(member.filename)}: unsupported .npy version {version}")
+                shape, _, dtype = headers[version](stream)
+            if dtype.hasobject:
+                raise ValueError(f"member {brief(member.filename)} holds objects (not readable without pickle)")
+            unpacked += math.prod(shape) * dtype.itemsize
+    if unpacked > MAX_ITEMS_BYTES:
+        raise ValueError(f"its arrays unpack to {unpacked} bytes, over the {MAX_ITEMS_BYTES}-byte limit")
+
+
+def read_result(path: Path, *, check_items: bool = True, within: Path | None = None) -> StoredResult:
+    """Read and validate one result JSON (and its items file).
+
+    Args:
+        within: the results folder the JSON must resolve into (default: its own folder).
+    """
+    payload = read_regular(path, MAX_RESULT_BYTES, within=within or path.parent)
+    try:
+        data = ResultFile.model_validate_json(payload)
+    except (ValidationError, ValueError) as err:
+        reason = err.errors()[0]["msg"] if isinstance(err, ValidationError) else one_line(err)
         raise StoreError(f"{path}: not a valid result file ({reason})") from None
     name = data.harness.items_file
     if check_items and name:
-        items_path = path.parent / name
-        try:
-            digest = hashlib.sha256(items_path.read_bytes()).hexdigest()
-        except OSError:
-            raise StoreError(f"{path}: its per-item file {name} is missing") from None
-        if digest != data.harness.items_sha256:
-            raise StoreError(f"{path}: its per-item file {name} does not match (checksum)")
+        _check_items(path, name, data.harness.items_sha256)
     return StoredResult(path, data)
 
 
 def find_result(results_dir: Path, model_name: str, revision: str, task_name: str) -> StoredResult | None:
-    """The complete stored result for this unit, or None (missing or incomplete)."""
+    """The complete stored result for this unit, or None (missing, incomplete or unreadable)."""
     path = result_path(results_dir, model_name, revision, task_name)
     if not path.is_file():
         return None
     try:
-        return read_result(path)
+        return read_result(path, within=results_dir)
     except StoreError:
         return None
 
@@ -327,6 +365,6 @@ def iter_results(results_dir: Path) -> Iterator[StoredResult]:
         if path.name == "model_meta.json":
             continue
         try:
-            yield read_result(path)
+            yield read_result(path, within=Path(results_dir))
         except StoreError as err:
             warnings.warn(str(err), stacklevel=2)

@@ -42,9 +42,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.errors import SpecError, StoreError
+from harness.errors import SpecError, StoreError, one_line
+from harness.files import read_regular
 from harness.specs import TaskSpec
-from harness.store import ResultDocument, model_folder, read_result, write_result
+from harness.store import MAX_RESULT_BYTES, ResultDocument, model_folder, read_result, write_result
 
 PUBLISHED_SUFFIX = " (published)"
 _META_FILE = "model_meta.json"
@@ -90,12 +91,19 @@ class _Candidate:
 # ---------------------------------------------------------------- reading one file
 
 
+def _load_json(path: Path) -> Any:
+    """A regular file of at most MAX_RESULT_BYTES, parsed; ValueError (one line) otherwise."""
+    try:
+        return json.loads(read_regular(path, MAX_RESULT_BYTES).decode("utf-8"))
+    except StoreError as err:
+        raise ValueError(str(err).removeprefix(f"{path}: ")) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"not readable JSON ({one_line(err)})") from None
+
+
 def _read(path: Path) -> _Published:
     """Parse one result file; ValueError (one line) when it is not a published mteb result."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"not readable JSON ({str(err).splitlines()[0]})") from None
+    raw = _load_json(path)
     if not isinstance(raw, dict):
         raise ValueError(f"a JSON {type(raw).__name__}, not an mteb TaskResult object")
     if "harness" in raw:
@@ -129,12 +137,12 @@ def _model_of(path: Path) -> dict[str, Any]:
     """Name, revision and facts of the model a result file belongs to."""
     meta: dict[str, Any] = {}
     meta_path = path.parent / _META_FILE
-    if meta_path.is_file():
+    if meta_path.exists():
         try:
-            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
+            loaded = _load_json(meta_path)
             meta = loaded if isinstance(loaded, dict) else {}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            warnings.warn(f"{meta_path}: unreadable; the model is named after its folders", stacklevel=3)
+        except ValueError as err:
+            warnings.warn(f"{meta_path}: {err}; the model is named after its folders", stacklevel=3)
     name = meta.get("name") or path.parent.parent.name.replace("__", "/", 1)
     embed_dim = meta.get("embed_dim")
     return {

@@ -8,14 +8,17 @@ formats a type reads, and which row loader builds it, is its descriptor's to say
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.data.beir import load_beir
+from harness.data.builders.base import OPTIONS_FIELD
 from harness.data.files import find_split_file, read_rows
 from harness.data.rows import RowSplits
 from harness.data.types import RetrievalData, TaskData
 from harness.errors import DataError, DataUnavailable
+from harness.paths import confined, found, regular_file
 from harness.specs import TaskSpec
 from harness.tasktypes import TaskTypeDescriptor, get_task_type
 
@@ -28,27 +31,56 @@ def default_data_root() -> Path | None:
     return Path(value) if value else None
 
 
-def resolve_local(spec: TaskSpec, data_root: Path | None) -> Path | None:
-    """The local path of ``spec``'s data, or None if it has none or it is absent.
+@dataclass(frozen=True)
+class LocalData:
+    """A spec's local copy, and where the files its fields name lie (``harness.paths``).
 
-    A relative path must stay inside the data root, also after following symlinks.
+    Attributes:
+        path: the file or folder ``data.local`` names, normalised lexically.
+        root: the data root the spec's paths stay under.
+        local: ``data.local`` as given (``~`` expanded).
+        source: the spec file, for messages.
+        allow_absolute: the user's ``--allow-absolute-paths``.
+    """
+
+    path: Path
+    root: Path
+    local: str
+    source: str
+    allow_absolute: bool
+
+    def inside(self, name: str, field: str) -> Path:
+        """The path of ``name`` (derived from spec field ``field``, e.g. a split) in the local folder,
+        confined to the data root like ``data.local`` itself."""
+        if os.path.normpath(name or os.curdir) == os.curdir:
+            raise DataError(f"{self.source}: {field}: {name!r} names no file")
+        return confined(self.root, os.path.join(self.local, name), field, self.source, self.allow_absolute)
+
+
+def resolve_local(spec: TaskSpec, data_root: Path | None, *, allow_absolute: bool = False) -> LocalData | None:
+    """``spec``'s local copy, or None if it has none or nothing is there.
+
+    ``data.local`` must stay under the data root, lexically (``..`` and absolute paths are refused
+    unless ``allow_absolute``); symlinks inside the root are followed.
+
+    Raises:
+        DataError: the path leaves the data root, or is a symlink loop or a dangling link.
     """
     local = spec.data.local
     if not local:
         return None
-    path = Path(local).expanduser()
-    if not path.is_absolute():
-        if data_root is None:
-            return None
-        root = data_root.resolve()
-        path = (root / path).resolve()
-        if not path.is_relative_to(root):
-            raise DataError(f"{spec.source_file}: data.local: {local!r} escapes the data root {data_root}")
-    return path if path.exists() else None
+    local = os.path.expanduser(local)
+    if data_root is None and not os.path.isabs(local):
+        return None  # a relative path names nothing without a data root
+    root = data_root if data_root is not None else Path(os.curdir)
+    source = spec.source_file or "<python>"
+    path = confined(root, local, "data.local", source, allow_absolute)
+    return LocalData(path, root, local, source, allow_absolute) if found(path, "data.local") else None
 
 
-def load_task_data(spec: TaskSpec, data_root: Path | None = None) -> TaskData:
-    """Load the evaluation data of ``spec``.
+def load_task_data(spec: TaskSpec, data_root: Path | None = None, *, allow_absolute: bool = False) -> TaskData:
+    """Load the evaluation data of ``spec``; ``allow_absolute`` lets its ``data.local`` and split
+    names leave the data root (``--allow-absolute-paths``).
 
     Raises:
         DataUnavailable: no builder, no local copy, and the hub cannot be reached.
@@ -59,8 +91,13 @@ def load_task_data(spec: TaskSpec, data_root: Path | None = None) -> TaskData:
     if spec.data.builder:
         from harness.data.builders import get_builder
 
-        return get_builder(spec.data.builder)(dict(spec.data.builder_options), data_root)
-    local = resolve_local(spec, data_root)
+        try:
+            return get_builder(spec.data.builder)(dict(spec.data.builder_options), data_root)
+        except DataError as err:  # an option's message names the field; add the spec file
+            if str(err).startswith(OPTIONS_FIELD):
+                raise type(err)(f"{spec.source_file}: {err}") from None
+            raise
+    local = resolve_local(spec, data_root, allow_absolute=allow_absolute)
     if local is not None:
         return _load_local(spec, local)
     if spec.data.hf:
@@ -69,12 +106,14 @@ def load_task_data(spec: TaskSpec, data_root: Path | None = None) -> TaskData:
     raise DataUnavailable(f"{spec.source_file}: data.local: {spec.data.local!r} not found {where}")
 
 
-def _split_path(spec: TaskSpec, local: Path, split: str) -> Path:
-    if local.is_file():
+def _split_path(spec: TaskSpec, local: LocalData, split: str) -> Path:
+    if not local.path.is_dir():
         if get_task_type(spec.type).train_split:
-            raise DataError(f"{local}: {spec.type} needs a folder with {spec.data.train_split} and {spec.data.eval_split} files")
-        return local
-    return find_split_file(local, split)
+            raise DataError(f"{local.path}: {spec.type} needs a folder with {spec.data.train_split} and {spec.data.eval_split} files")
+        return regular_file(local.path, "data.local")
+    field = "data.eval_split" if split == spec.data.eval_split else "data.train_split"
+    base = local.inside(split, field)
+    return find_split_file(base.parent, base.name, field)
 
 
 def _from_rows(spec: TaskSpec, split_rows: dict[str, list[dict[str, Any]]], paths: dict[str, Path]) -> TaskData:
@@ -98,10 +137,10 @@ def _needed_splits(spec: TaskSpec, task_type: TaskTypeDescriptor) -> list[str]:
     return [spec.data.train_split, spec.data.eval_split] if task_type.train_split else [spec.data.eval_split]
 
 
-def _load_local(spec: TaskSpec, local: Path) -> TaskData:
+def _load_local(spec: TaskSpec, local: LocalData) -> TaskData:
     task_type = get_task_type(spec.type)
-    if task_type.corpus and local.is_dir() and (local / "corpus.jsonl").is_file():
-        return load_beir(local, spec.data.eval_split)
+    if task_type.corpus and local.path.is_dir() and found(local.path / "corpus.jsonl", "data.local"):
+        return load_beir(local.path, spec.data.eval_split, locate=lambda name: local.inside(name, "data.eval_split"))
     paths = {s: _split_path(spec, local, s) for s in _needed_splits(spec, task_type)}
     return _from_rows(spec, {s: read_rows(p) for s, p in paths.items()}, paths)
 
@@ -120,22 +159,19 @@ def _load_hub(spec: TaskSpec) -> TaskData:
 
 def _hub_retrieval(spec: TaskSpec, repo: str, revision: str, subset: str | None, *, candidates: bool) -> RetrievalData:
     """mteb's hub layout: configs ``corpus``, ``queries``, ``default`` (qrels), and ``top_ranked``
-    (read when ``candidates``)."""
+    (read when ``candidates``), each row checked as its BEIR file is (``beir.py``)."""
+    from harness.data import beir
     from harness.data.hub import load_hub_rows
 
     split = spec.data.eval_split
     prefix = f"{subset}-" if subset else ""
-    corpus = {
-        str(r.get("_id", r.get("id"))): (f"{r.get('title') or ''} {r['text']}").strip()
-        for r in load_hub_rows(repo, revision, split, f"{prefix}corpus")
-    }
-    queries = {str(r.get("_id", r.get("id"))): r["text"] for r in load_hub_rows(repo, revision, split, f"{prefix}queries")}
-    qrels: dict[str, dict[str, int]] = {}
-    for r in load_hub_rows(repo, revision, split, subset or "default"):
-        qrels.setdefault(str(r["query-id"]), {})[str(r["corpus-id"])] = int(r["score"])
-    ranked = None
-    if candidates:
-        ranked = {
-            str(r["query-id"]): [str(d) for d in r["corpus-ids"]] for r in load_hub_rows(repo, revision, split, f"{prefix}top_ranked")
-        }
+
+    def rows(config: str) -> tuple[list[dict[str, Any]], Path]:
+        return load_hub_rows(repo, revision, split, config), Path(f"hf://{repo}/{config}/{split}")
+
+    corpus = beir.documents(*rows(f"{prefix}corpus"), queries=False)
+    queries = beir.documents(*rows(f"{prefix}queries"), queries=True)
+    judged, path = rows(subset or "default")
+    qrels = beir.judgements(enumerate(judged, start=1), path)
+    ranked = beir.candidates(*rows(f"{prefix}top_ranked")) if candidates else None
     return RetrievalData(corpus, {q: queries[q] for q in qrels if q in queries}, qrels, ranked)

@@ -1,21 +1,35 @@
 """Turn rows (dicts with mteb's column names, or the spec's ``columns`` mapping) into task data.
 
 One :data:`RowLoader` per row-based task type (its descriptor names it): each takes the
-:class:`RowSplits` of a task and returns the type's dataclass. Every check names the file, the column (and the spec field that maps it) and, where one row is at
-fault, its line number (1-based, counting data rows).
+:class:`RowSplits` of a task and returns the type's dataclass. Every value goes through one of
+the checks of ``schema.py`` (text, number, class label), once, at load; a failure is one
+DataError naming the file, the line (1-based, counting data rows), the column (and, for mteb's
+list layouts, the item) and the value. Lists that pair up (pair-classification and clustering
+hub layouts, summaries and their relevance) must have the same length: nothing is cut.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.data.schema import (
+    Invalid,
+    Rows,
+    Where,
+    check_label,
+    check_number,
+    check_text,
+    checked,
+    describe,
+    located,
+    require,
+)
 from harness.data.types import (
     ClassificationData,
     ClusteringData,
@@ -25,9 +39,7 @@ from harness.data.types import (
     SummarizationData,
     TaskData,
 )
-from harness.errors import DataError
-
-Rows = list[dict[str, Any]]
+from harness.errors import DataError, brief
 
 
 @dataclass(frozen=True)
@@ -53,56 +65,68 @@ class RowSplits:
 
 RowLoader = Callable[[RowSplits], TaskData]
 
-# A text longer than this is almost surely a broken file (no line breaks, a binary read as text),
-# not a document: models truncate at a few thousand tokens anyway.
-MAX_TEXT_CHARS = 1_000_000
-
 
 def column(rows: Rows, logical: str, columns: dict[str, str], path: Path) -> list[Any]:
     """Values of the data column mapped to ``logical``; DataError if the column is absent."""
-    name = columns[logical]
-    missing = next((i for i, row in enumerate(rows, start=1) if name not in row), None)
-    if missing is not None:
-        have = ", ".join(sorted(rows[missing - 1])) or "none"
-        raise DataError(f"{path}: line {missing}: column {name!r} not found (spec field columns.{logical}; row has: {have})")
-    return [row[name] for row in rows]
+    return require(rows, columns[logical], path, f"spec field columns.{logical}; ")
 
 
-def texts(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> list[str]:
+def texts(values: list[Any], logical: str, columns: dict[str, str], path: Path, where: Where | None = None) -> list[str]:
     """Check that every value is a non-empty string."""
-    for line, value in enumerate(values, start=1):
-        if not isinstance(value, str):
-            raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be text, got {type(value).__name__}")
-        if not value.strip():
-            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is an empty text")
-        if len(value) > MAX_TEXT_CHARS:
-            raise DataError(
-                f"{path}: line {line}: column {columns[logical]!r} holds {len(value):,} characters (limit {MAX_TEXT_CHARS:,}; a broken file?)"
-            )
-    return values
+    return checked(values, check_text, columns[logical], path, where)
 
 
-def numbers(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> np.ndarray:
+def numbers(values: list[Any], logical: str, columns: dict[str, str], path: Path, where: Where | None = None) -> np.ndarray:
     """Finite floats, or DataError naming the first bad line."""
-    out = np.empty(len(values), dtype=np.float64)
+    return np.asarray(checked(values, check_number, columns[logical], path, where), dtype=np.float64)
+
+
+def labels(values: list[Any], logical: str, columns: dict[str, str], path: Path, where: Where | None = None) -> np.ndarray:
+    """Class labels (:func:`check_label`; ints and texts mixed are all read as texts), as an array."""
+    out = checked(values, check_label, columns[logical], path, where)
+    if len({type(v) for v in out}) > 1:
+        return np.asarray([str(v) for v in out])
+    return np.asarray(out)
+
+
+def flatten(rows: Rows, logicals: Sequence[str], columns: dict[str, str], path: Path) -> tuple[list[list[Any]], list[tuple[int, int]]]:
+    """mteb's hub layout, each row holding parallel lists (one per logical column), read flat.
+
+    Returns:
+        (the flat values of each logical column, the (line, item) of each value).
+
+    Raises:
+        DataError: a row lacks a column, holds a non-list, or lists of different lengths.
+    """
+    names = [columns[logical] for logical in logicals]
+    lists = [column(rows, logical, columns, path) for logical in logicals]
+    flat: list[list[Any]] = [[] for _ in logicals]
+    where: list[tuple[int, int]] = []
+    for line, values in enumerate(zip(*lists), start=1):
+        for name, value in zip(names, values):
+            if not isinstance(value, list):
+                raise DataError(f"{path}: line {line}: column {name!r} must be a list (as on the first line), got {describe(value)}")
+        if len({len(value) for value in values}) > 1:
+            got = ", ".join(f"{name!r}: {len(value)}" for name, value in zip(names, values))
+            raise DataError(f"{path}: line {line}: columns {', '.join(map(repr, names))} must be lists of the same length (got {got})")
+        for out, value in zip(flat, values):
+            out.extend(value)
+        where.extend((line, item) for item in range(1, len(values[0]) + 1))
+    return flat, where
+
+
+def _lists(values: list[Any], check: Callable[[Any], Any], name: str, path: Path) -> list[list[Any]]:
+    """One list per row, each element passed through ``check`` (messages name line and item)."""
+    out = []
     for line, value in enumerate(values, start=1):
-        try:
-            out[line - 1] = float(value)
-        except (TypeError, ValueError):
-            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is not a number ({value!r})") from None
-        if not math.isfinite(out[line - 1]):
-            raise DataError(f"{path}: line {line}: column {columns[logical]!r} is {value} (must be finite)")
+        if not isinstance(value, list):
+            raise DataError(f"{path}: line {line}: column {name!r} must be a list, got {describe(value)}")
+        out.append(checked(value, check, name, path, [(line, item) for item in range(1, len(value) + 1)]))
     return out
 
 
-def labels(values: list[Any], logical: str, columns: dict[str, str], path: Path) -> np.ndarray:
-    """Class labels (ints or strings, not both), as a numpy array."""
-    for line, value in enumerate(values, start=1):
-        if value is None or isinstance(value, float) and math.isnan(value) or isinstance(value, (list, dict)):
-            raise DataError(f"{path}: line {line}: column {columns[logical]!r} has no usable label ({value!r})")
-    if len({type(v) for v in values}) > 1:
-        return np.asarray([str(v) for v in values])
-    return np.asarray(values)
+def _is_list_layout(rows: Rows, name: str) -> bool:
+    return bool(rows) and isinstance(rows[0].get(name), list)
 
 
 def _label_columns(rows: Rows, columns: dict[str, str], explicit: bool) -> dict[str, str]:
@@ -133,22 +157,20 @@ def pair_classification(source: RowSplits) -> PairClassificationData:
     default = (columns["sentence1"], columns["sentence2"]) == ("sentence1", "sentence2")
     if rows and default and "sentence1" not in rows[0] and "sent1" in rows[0]:
         columns = {**columns, "sentence1": "sent1", "sentence2": "sent2"}
-    if rows and isinstance(rows[0].get(columns["sentence1"]), list):
-        rows = [
-            {columns["sentence1"]: a, columns["sentence2"]: b, columns["label"]: y}
-            for row in rows
-            for a, b, y in zip(row[columns["sentence1"]], row[columns["sentence2"]], row[columns["label"]])
-        ]
-    y = numbers(column(rows, "label", columns, path), "label", columns, path)
+    logicals = ("sentence1", "sentence2", "label")
+    where: list[tuple[int, int]] | None = None
+    if _is_list_layout(rows, columns["sentence1"]):
+        (first, second, gold), where = flatten(rows, logicals, columns, path)
+    else:
+        first, second, gold = (column(rows, logical, columns, path) for logical in logicals)
+    y = numbers(gold, "label", columns, path, where)
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
-        raise DataError(f"{path}: line {bad[0] + 1}: column {columns['label']!r} must be 0 or 1")
+        raise DataError(f"{located(path, columns['label'], int(bad[0]), where)} must be 0 or 1 (got {brief(gold[bad[0]])})")
     if np.unique(y).size < 2:
         raise DataError(f"{path}: column {columns['label']!r} has a single class; pair classification needs both 0 and 1")
     return PairClassificationData(
-        texts(column(rows, "sentence1", columns, path), "sentence1", columns, path),
-        texts(column(rows, "sentence2", columns, path), "sentence2", columns, path),
-        y.astype(np.int64),
+        texts(first, "sentence1", columns, path, where), texts(second, "sentence2", columns, path, where), y.astype(np.int64)
     )
 
 
@@ -180,34 +202,33 @@ def clustering(source: RowSplits) -> ClusteringData:
     """One row per text; mteb's hub layout (each row one set: lists of texts and labels) is
     flattened, and ``sets`` records each text's row (the legacy protocol clusters each set)."""
     rows, columns, path = source.rows, source.columns, source.path
-    values = column(rows, "text", columns, path)
-    gold = column(rows, "label", columns, path)
-    sets = None
-    if values and isinstance(values[0], list):
-        for line, (batch, batch_gold) in enumerate(zip(values, gold), start=1):
-            if not isinstance(batch, list) or not isinstance(batch_gold, list) or len(batch) != len(batch_gold):
-                raise DataError(
-                    f"{path}: line {line}: columns {columns['text']!r} and {columns['label']!r} must be lists of the same length"
-                )
-            if not batch:
-                raise DataError(f"{path}: line {line}: column {columns['text']!r} is an empty set")
-        sets = np.repeat(np.arange(len(values)), [len(batch) for batch in values])
-        values = [t for batch in values for t in batch]
-        gold = [g for batch in gold for g in batch]
-    return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path), sets)
+    if not _is_list_layout(rows, columns["text"]):
+        values, gold = column(rows, "text", columns, path), column(rows, "label", columns, path)
+        return ClusteringData(texts(values, "text", columns, path), labels(gold, "label", columns, path))
+    (values, gold), where = flatten(rows, ("text", "label"), columns, path)
+    empty = next((line for line, row in enumerate(rows, start=1) if not row[columns["text"]]), None)
+    if empty is not None:
+        raise DataError(f"{path}: line {empty}: column {columns['text']!r} is an empty set")
+    sets = np.asarray([line - 1 for line, _ in where], dtype=np.int64)
+    return ClusteringData(texts(values, "text", columns, path, where), labels(gold, "label", columns, path, where), sets)
 
 
 def summarization(source: RowSplits) -> SummarizationData:
     """One row per text: lists of human and machine summaries, one relevance per machine one."""
     rows, columns, path = source.rows, source.columns, source.path
-    human = column(rows, "human_summaries", columns, path)
-    machine = column(rows, "machine_summaries", columns, path)
-    relevance = column(rows, "relevance", columns, path)
+    human, machine, relevance = (
+        _lists(column(rows, logical, columns, path), check, columns[logical], path)
+        for logical, check in (("human_summaries", check_text), ("machine_summaries", check_text), ("relevance", check_number))
+    )
     for line, (h, m, r) in enumerate(zip(human, machine, relevance), start=1):
-        if not (isinstance(h, list) and isinstance(m, list) and isinstance(r, list)) or len(m) != len(r) or not h:
-            raise DataError(f"{path}: line {line}: summaries must be lists, with one relevance score per machine summary")
-        numbers(r, "relevance", columns, path)
-    return SummarizationData([list(h) for h in human], [list(m) for m in machine], [[float(x) for x in r] for r in relevance])
+        if not h:
+            raise DataError(f"{path}: line {line}: column {columns['human_summaries']!r} is an empty list")
+        if len(m) != len(r):
+            raise DataError(
+                f"{path}: line {line}: columns {columns['machine_summaries']!r} and {columns['relevance']!r} must be lists "
+                f"of the same length (one relevance per machine summary; got {len(m)} and {len(r)})"
+            )
+    return SummarizationData(human, machine, relevance)
 
 
 def reranking(source: RowSplits) -> RetrievalData:
@@ -236,18 +257,16 @@ def reranking(source: RowSplits) -> RetrievalData:
             if value is None and logical == "negative":
                 value = []
             if not isinstance(value, list):
-                raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be a list of texts")
-            for doc in value:
-                if not isinstance(doc, str) or not doc.strip():
-                    raise DataError(f"{path}: line {line}: column {columns[logical]!r} holds an empty or non-text entry")
-            sides.append(value)
+                raise DataError(f"{path}: line {line}: column {columns[logical]!r} must be a list of texts, got {describe(value)}")
+            sides.append(checked(value, check_text, columns[logical], path, [(line, j) for j in range(1, len(value) + 1)]))
         positives, negatives = sides
         if not positives or not negatives:
             dropped += 1  # mteb filters these out before numbering the queries
             continue
-        query = row.get(columns["query"])
-        if not isinstance(query, str) or not query.strip():
-            raise DataError(f"{path}: line {line}: column {columns['query']!r} must be a non-empty text")
+        try:
+            query = check_text(row.get(columns["query"]))
+        except Invalid as err:
+            raise DataError(f"{located(path, columns['query'], line - 1)} {err}") from None
         qid = f"{split}_query{len(queries)}"
         queries[qid] = query
         ids = []

@@ -13,6 +13,11 @@ mteb's protocol (``abstasks/clustering.py``), reproduced exactly:
 * Gold labels equal to the integer -1 are dropped before clustering (mteb uses -1 to mark a
   missing hierarchy level). Only flat labels (one level) are supported.
 * Metrics: mean and population std over the draws. Main score: ``v_measure``.
+* Tiny sets: a set of 3 documents embeds ``int(0.04 * 3) = 0`` of them, where mteb fails; this
+  is refused with one line (``DataError``, before anything is embedded). Embedded documents with a
+  single distinct label (one of 30 embeds 1) score V-measure 1.0 whatever the model, as in mteb:
+  the score is kept, with a warning line saying it is trivial (so too under the legacy protocol
+  when every set holds one label).
 
 Threads: MiniBatchKMeans runs on one OpenMP thread here (mteb uses sklearn's default). Waking
 idle OpenMP threads at each mini-batch step dominated the run time on a 2-core machine (30 s
@@ -55,12 +60,14 @@ The main score on a resample ``idx`` of sets is ``v_measures[idx].mean()``.
 from __future__ import annotations
 
 import random
+import warnings
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.data.types import ClusteringData
+from harness.errors import DataError
 from harness.evaluators._metrics import as_floats
 from harness.evaluators._similarity import as_matrix, take_rows
 from harness.evaluators.base import EvalOutput, Similarity, TextGroup
@@ -91,15 +98,36 @@ class Options(BaseModel):
 METRICS: tuple[str, ...] = ("v_measure", "v_measure_std", "ami", "ami_std")
 
 
-def _embedded_indices(n: int, options: Options, rng: random.Random) -> list[int]:
-    """Indices of the documents mteb embeds, in its order (advances ``rng`` as mteb does)."""
+def _embedded_indices(data: ClusteringData, options: Options, rng: random.Random) -> tuple[list[int], str]:
+    """Indices of the documents mteb embeds, in its order (advances ``rng`` as mteb does), and
+    what they are (for messages).
+
+    Raises:
+        DataError: no document with a label is left to cluster.
+    """
+    n = len(data.texts)
     if options.max_fraction_of_documents_to_embed is not None:
-        k = int(options.max_fraction_of_documents_to_embed * n)
+        k: int | None = int(options.max_fraction_of_documents_to_embed * n)
+        limit = f"options.max_fraction_of_documents_to_embed = {options.max_fraction_of_documents_to_embed}"
     elif options.max_document_to_embed is not None:
-        k = options.max_document_to_embed
+        k, limit = options.max_document_to_embed, f"options.max_document_to_embed = {options.max_document_to_embed}"
     else:
-        return list(range(n))
-    return rng.sample(range(n), k=min(n, k))
+        k, limit = None, "all of them"
+    idx = list(range(n)) if k is None else rng.sample(range(n), k=min(n, k))
+    what = f"the {len(idx)} of {n} documents embedded ({limit})"
+    if _is_missing(np.asarray(data.labels)[idx]).all():
+        raise DataError(
+            f"clustering: {what} leave nothing to cluster (labels of -1 are dropped); use more documents, or raise "
+            "options.max_fraction_of_documents_to_embed or set options.max_document_to_embed"
+        )
+    return idx, what
+
+
+def _warn_if_trivial(distinct: int, what: str) -> None:
+    """Fewer than two gold labels give V-measure 1.0 whatever the model: mteb's result, kept (for
+    parity), with a warning so that the score is never silently meaningless."""
+    if distinct < 2:
+        warnings.warn(f"clustering: {what} hold a single label: V-measure 1.0 whatever the model", stacklevel=3)
 
 
 def text_groups(data: ClusteringData, options: Options) -> dict[str, TextGroup]:
@@ -107,7 +135,7 @@ def text_groups(data: ClusteringData, options: Options) -> dict[str, TextGroup]:
     text, in order, under the legacy protocol."""
     if options.protocol == "legacy":
         return {"texts": TextGroup(list(data.texts))}
-    idx = _embedded_indices(len(data.texts), options, random.Random(options.seed))
+    idx, _ = _embedded_indices(data, options, random.Random(options.seed))
     return {"texts": TextGroup([data.texts[i] for i in idx])}
 
 
@@ -135,7 +163,7 @@ def evaluate(
     if options.protocol == "legacy":
         return _evaluate_legacy(data, as_matrix(embeddings["texts"]), options)
     rng = random.Random(options.seed)
-    idx = _embedded_indices(len(data.texts), options, rng)
+    idx, what = _embedded_indices(data, options, rng)
     emb = as_matrix(embeddings["texts"])
     if emb.shape[0] != len(idx):
         raise ValueError(f"embeddings have {emb.shape[0]} rows, expected {len(idx)}")
@@ -144,6 +172,7 @@ def evaluate(
     codes = np.full(len(raw), -1, dtype=np.int64)
     codes[valid] = np.unique(raw[valid], return_inverse=True)[1].ravel()
     rows = np.flatnonzero(valid)
+    _warn_if_trivial(int(codes.max()) + 1, what)
     kmeans = MiniBatchKMeans(
         n_clusters=int(codes.max()) + 1,
         batch_size=options.k_mean_batch_size,
@@ -209,6 +238,8 @@ def _evaluate_legacy(data: ClusteringData, emb: object, options: Options) -> Eva
             kmeans.fit(take_rows(emb, rows))
             assignments[rows] = kmeans.labels_
             v_measures[s] = v_measure_score(raw[rows], kmeans.labels_)
+    if not (assignments >= 0).any():
+        _warn_if_trivial(1, f"all {n_sets} sets (legacy protocol: one k-means per set)")
     metrics = {"v_measure": float(np.mean(v_measures)), "v_measure_std": float(np.std(v_measures))}
     items = {"v_measures": v_measures, "set_index": sets.astype(np.int32), "assignments": assignments, "labels": codes}
     return EvalOutput(metrics=as_floats(metrics), items=items)

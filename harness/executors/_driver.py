@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from harness.errors import HarnessError
 from harness.executors._replica import Finished, NeedsShards, Replica, Shard, Unshared
-from harness.runner import Todo, UnitContext, UnitOutcome
+from harness.runner import Todo, UnitContext, UnitOutcome, failure
 from harness.specs import TaskSpec
 from harness.store import sweep_temp_files
 
@@ -176,8 +176,11 @@ class Run:
         try:
             answer = self.ray.get(ref)
         except exceptions.RayTaskError as err:
-            if not isinstance(err.cause, exceptions.RayError):
-                raise err.as_instanceof_cause() from None  # a bug: stop, as a local run would
+            if not isinstance(err.cause, exceptions.RayError):  # a bug outside execute_unit: this unit fails, as locally
+                if not unit.finished:
+                    cause = err.cause if isinstance(err.cause, Exception) else err
+                    self._finish(unit, failure(self._name(unit), unit.spec.name, cause, self.ctx.results_dir))
+                return
             self._lost(slot, item, err.cause)
             return
         except exceptions.RayError as err:

@@ -25,11 +25,10 @@ import numpy as np
 
 from harness.data import load_task_data
 from harness.encode import distinct_by_role, encode_groups
-from harness.errors import DataUnavailable, HarnessError
 from harness.evaluators import get_evaluator
 from harness.evaluators.base import Role, TextGroup
 from harness.models.base import NUM_THREADS_ENV, Encoder, ModelInfo
-from harness.runner import UnitContext, UnitOutcome, execute_unit
+from harness.runner import UnitContext, UnitOutcome, execute_unit, failure
 from harness.specs import TaskSpec
 
 
@@ -176,7 +175,7 @@ class Replica:
     def _load(self, spec: TaskSpec) -> Any:
         """Task data, kept for the unit's other calls on this replica (small LRU)."""
         if spec.name not in self._data:
-            self._data[spec.name] = (load_task_data(spec, self.ctx.data_root), None)
+            self._data[spec.name] = (load_task_data(spec, self.ctx.data_root, allow_absolute=self.ctx.allow_absolute_paths), None)
             while len(self._data) > 4:
                 self._data.popitem(last=False)
         self._data.move_to_end(spec.name)
@@ -189,9 +188,9 @@ class Replica:
             self._data[spec.name] = (data, texts)
         return texts
 
-    def _outcome(self, spec: TaskSpec, err: HarnessError, *, data_problem: bool) -> Finished:
-        status = "skipped" if isinstance(err, DataUnavailable) else "failed"
-        return Finished(self.node, UnitOutcome(self.model.info.name, spec.name, status, message=str(err)), data_problem)
+    def _outcome(self, spec: TaskSpec, err: Exception, *, data_problem: bool) -> Finished:
+        """The unit's outcome for ``err`` (a bug's traceback goes to the log in the results folder)."""
+        return Finished(self.node, failure(self.model.info.name, spec.name, err, self.ctx.results_dir), data_problem)
 
     def run_unit(self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None) -> Answer:
         """Run one unit; or, when a role has more than ``shard_size`` distinct texts, say how many
@@ -201,7 +200,7 @@ class Replica:
             return problem
         try:
             data = self._load(spec)
-        except HarnessError as err:
+        except Exception as err:  # noqa: BLE001 - unit isolation, as execute_unit
             return self._outcome(spec, err, data_problem=True)
         try:
             if shards:
@@ -210,7 +209,7 @@ class Replica:
                 sizes = {role: len(texts) for role, texts in self._texts(spec).items()}
                 if max(sizes.values(), default=0) > shard_size:
                     return NeedsShards(self.node, sizes)
-        except HarnessError as err:
+        except Exception as err:  # noqa: BLE001 - unit isolation, as execute_unit
             return self._outcome(spec, err, data_problem=False)
         return Finished(self.node, execute_unit(self.model, spec, self.ctx, data))
 
@@ -231,7 +230,7 @@ class Replica:
             vectors, stats = encode_groups(
                 self.model.base_encoder(), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label, cache=self.ctx.cache()
             )
-        except HarnessError as err:
+        except Exception as err:  # noqa: BLE001 - unit isolation, as execute_unit
             return self._outcome(spec, err, data_problem=False), None
         return ShardDone(self.node, stats.encoded, stats.seconds), vectors["shard"]
 

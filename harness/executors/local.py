@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 
 from harness.data import load_task_data
-from harness.errors import DataUnavailable, HarnessError
-from harness.runner import Todo, UnitContext, UnitOutcome, execute_unit
+from harness.runner import Todo, UnitContext, UnitOutcome, execute_unit, failure
 
 
 class LocalExecutor:
@@ -15,17 +15,16 @@ class LocalExecutor:
 
     def execute(self, todo: Todo, ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None:
         specs = {spec.name: spec for _, pending in todo for spec in pending}
-        load = lru_cache(maxsize=8)(lambda name: load_task_data(specs[name], ctx.data_root))
-        unusable: dict[str, tuple[str, str]] = {}  # task -> (status, message), remembered for later models
+        load = lru_cache(maxsize=8)(lambda name: load_task_data(specs[name], ctx.data_root, allow_absolute=ctx.allow_absolute_paths))
+        unusable: dict[str, UnitOutcome] = {}  # task -> the outcome its data gave, repeated for later models
         for model, pending in todo:
             for spec in pending:
                 if spec.name not in unusable:
                     try:
                         data = load(spec.name)
-                    except HarnessError as err:
-                        unusable[spec.name] = ("skipped" if isinstance(err, DataUnavailable) else "failed", str(err))
+                    except Exception as err:  # noqa: BLE001 - unit isolation (runner.failure logs a bug)
+                        unusable[spec.name] = failure(model.info.name, spec.name, err, ctx.results_dir)
                 if spec.name in unusable:
-                    status, message = unusable[spec.name]
-                    record(UnitOutcome(model.info.name, spec.name, status, message=message))  # type: ignore[arg-type]
+                    record(replace(unusable[spec.name], model=model.info.name))
                     continue
                 record(execute_unit(model, spec, ctx, data))

@@ -45,7 +45,8 @@ Faults
     prints one line and queues the item again (a shard, the sharded unit's last step, or the
     unit), at most ``max_retries`` times per unit; after that the unit is reported failed. A
     unit that fails on a user error (bad data or spec) comes back as an outcome with status
-    "failed": it is reported once and never retried. A bug raises, as in a local run. A killed
+    "failed": it is reported once and never retried; so is a bug (an exception that is not a user
+    error), its traceback written to the log in the results folder, as in a local run. A killed
     driver takes its replicas with it; the next run resumes from the store.
 
 Progress

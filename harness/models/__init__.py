@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from harness.errors import ModelError
+from harness.errors import ModelError, brief
 from harness.models.base import Adapter, Encoder, EncoderProtocol, ModelInfo, Role, usage_between
 from harness.models.registry import ModelRef, adapter_class, is_billed, register_adapter, resolve_model
 
@@ -92,6 +92,9 @@ def _build(ref: ModelRef, given: str) -> Encoder:
     return built if isinstance(built, Encoder) else ObjectEncoder(built, _object_info(built, None, None), caching="never")
 
 
+MAX_NAME_BYTES = 200  # a model's name and revision are folder names in the store (255 bytes at most on most file systems)
+
+
 def load_model(model: str | ModelRef | EncoderProtocol, *, name: str | None = None, revision: str | None = None, **options: Any) -> Encoder:
     """An ``Encoder`` from a name, a ModelRef or an encoder object.
 
@@ -100,7 +103,18 @@ def load_model(model: str | ModelRef | EncoderProtocol, *, name: str | None = No
             (a ``sentence_transformers.SentenceTransformer`` instance included).
         name, revision: recorded in results (override the object's own metadata).
         options: adapter options (``dim``, ``prompts``, ...), for names only.
+
+    Raises:
+        ModelError: unknown name, bad option, or a name or revision too long to be a folder name.
     """
+    encoder = _encoder(model, name=name, revision=revision, **options)
+    for what, value in (("name", encoder.info.name), ("revision", encoder.info.revision)):
+        if len(str(value).encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise ModelError(f"model {brief(str(value), 60)}: its {what} is longer than {MAX_NAME_BYTES} bytes (it names a folder in the store)")
+    return encoder
+
+
+def _encoder(model: str | ModelRef | EncoderProtocol, *, name: str | None, revision: str | None, **options: Any) -> Encoder:
     if isinstance(model, (str, ModelRef)):
         ref = resolve_model(model) if isinstance(model, str) else model
         overrides = {key: value for key, value in (("name", name), ("revision", revision)) if value}

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 import numpy as np
 
+from harness.errors import MAX_VALUE, ModelError, brief, one_line
+
 if TYPE_CHECKING:
     from harness.long_documents import Spans
     from harness.specs import TaskSpec
@@ -139,6 +141,12 @@ def usage_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
     unit = {key: after[key] - before.get(key, 0) for key in USAGE_COUNTERS}
     price = after["price_per_million"]
     return {**unit, "cost_usd": usd(unit["tokens"], price) if price is not None else None, "price_per_million": price}
+
+
+def load_error(source: object, err: BaseException, expected: str = "a model") -> ModelError:
+    """One line for weights (or a tokenizer) that cannot be loaded: names the path or hub id and
+    the library's first line, never its traceback."""
+    return ModelError(f"model {brief(str(source))}: cannot load it as {expected} ({type(err).__name__}: {one_line(err, MAX_VALUE)})")
 
 
 NUM_THREADS_ENV = "HARNESS_NUM_THREADS"

@@ -41,9 +41,10 @@ Cache identity: model, ``dimensions``, prompts and the endpoint (scheme, host, p
 credentials or the key). The same model name on another server may be another model, so it gets
 its own vectors; a proxy in front of the same API costs one more fetch.
 
-The key: read from the environment when the client is built, kept only in the client's headers
-and in a private attribute that is never pickled, recorded or printed; every error message is
-scrubbed of it.
+The key: read from the environment when the client is built (surrounding whitespace stripped; a
+character outside printable ASCII is one error line giving its position), kept only in the
+client's headers and in a private attribute that is never pickled, recorded or printed; every
+error message is scrubbed of it, and of any 8-character piece of it, before it is cut to length.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from harness.errors import ModelError
+from harness.errors import ModelError, one_line, scrub
 from harness.models.base import Adapter, ModelInfo, Role, usd
 from harness.models.registry import register_adapter
 
@@ -71,6 +72,7 @@ KEY_ENV = "OPENAI_API_KEY"
 # for any other model, or when these change).
 PRICES: dict[str, float] = {"text-embedding-3-small": 0.02, "text-embedding-3-large": 0.13, "text-embedding-ada-002": 0.10}
 RETRY_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+MAX_SERVER_MESSAGE = 10_000  # characters of a server's error message kept for scrubbing (the line is cut later)
 
 
 def estimate_tokens(text: str) -> int:
@@ -263,7 +265,13 @@ class OpenAIAdapter(Adapter):
     def _load(self) -> None:
         import httpx
 
-        self._secret = os.environ.get(KEY_ENV) or None
+        self._secret = (os.environ.get(KEY_ENV) or "").strip() or None
+        if self._secret is not None:
+            bad = next((i for i, c in enumerate(self._secret) if not "!" <= c <= "~"), None)  # printable ASCII: an HTTP header value
+            if bad is not None:
+                self._secret = None  # never echoed: the message gives the position only
+                raise ModelError(f"{KEY_ENV}: character {bad + 1} is not printable ASCII (a key copied with a typographic "
+                                 "character or a space?); set the key again")
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         self._client = httpx.Client(
             headers=headers,
@@ -276,9 +284,10 @@ class OpenAIAdapter(Adapter):
         return self.ledger.usage()
 
     def _fail(self, problem: str) -> ModelError:
-        """One line naming the model and endpoint, with the key scrubbed out."""
+        """One line naming the model and endpoint, with the key (and any part of it) scrubbed out
+        before the line is cut to length, so no cut can leave a piece of the key behind."""
         message = f"model {self.info.name!r} at {self.endpoint}: {problem}"
-        return ModelError(message.replace(self._secret, "***") if self._secret else message)
+        return ModelError(scrub(message, self._secret) if self._secret else message)
 
     # ------------------------------------------------------------ requests
 
@@ -378,10 +387,11 @@ class OpenAIAdapter(Adapter):
 
 
 def _server_message(response: Any) -> str:
-    """``": <message>"`` from an OpenAI-style error body (one line, 200 characters), or ""."""
+    """``": <message>"`` from an OpenAI-style error body (one line), or "". Not cut here: the
+    caller scrubs the key first, and the error cuts the line (``harness.errors.one_line``)."""
     try:
         error = response.json().get("error")
     except (ValueError, AttributeError):
         return ""
     message = error.get("message") if isinstance(error, dict) else error
-    return f": {' '.join(str(message).split())[:200]}" if message else ""
+    return f": {one_line(message, MAX_SERVER_MESSAGE)}" if message else ""

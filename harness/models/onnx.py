@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from harness.errors import ModelError
-from harness.models.base import Adapter, ModelInfo, Role, cpu_threads
+from harness.models.base import Adapter, ModelInfo, Role, cpu_threads, load_error
 from harness.models.registry import register_adapter
 
 
@@ -73,14 +73,20 @@ class OnnxAdapter(Adapter):
                 raise ModelError(f"{path}: onnx {what} file not found")
         options = ort.SessionOptions()
         options.intra_op_num_threads = cpu_threads()
-        self._session = ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # noqa: BLE001 - onnxruntime's errors have no common base but Exception
+            raise load_error(self.model_path, err) from None
         self._inputs = {i.name for i in self._session.get_inputs()}
         outputs = [o.name for o in self._session.get_outputs()]
         if self.output is None:
             self.output = outputs[0]
         elif self.output not in outputs:
             raise ModelError(f"{self.model_path}: output {self.output!r} not in the graph (has: {', '.join(outputs)})")
-        self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+        except Exception as err:  # noqa: BLE001 - tokenizers raises a bare Exception for a bad file
+            raise load_error(self.tokenizer_path, err, "a tokenizer.json") from None
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.enable_padding()
 

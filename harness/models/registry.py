@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ModelError
+from harness.errors import ModelError, brief
 from harness.models.base import Encoder, EncoderProtocol
 from harness.plugins import Registry, import_target, suggest
 
@@ -152,9 +152,17 @@ def resolve_model(name: str) -> ModelRef:
         return ModelRef(kind, {"model": arg})
     if name in ADAPTERS:
         return ModelRef(name)
-    if Path(name).is_dir() or name.count("/") == 1:
+    if is_folder(name) or name.count("/") == 1:
         return ModelRef("sentence-transformers", {"model": name})
-    raise ModelError(f"--models: unknown model {name!r}{suggest(name, [*ALIASES.names(), *ADAPTERS.names()])}")
+    raise ModelError(f"--models: unknown model {brief(name)}{suggest(name, [*ALIASES.names(), *ADAPTERS.names()])}")
+
+
+def is_folder(name: str) -> bool:
+    """Whether ``name`` is an existing folder; a name no file system accepts (too long, a NUL) is not."""
+    try:
+        return Path(name).is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def is_billed(name: str) -> bool:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import ModelError
-from harness.models.base import Adapter, ModelInfo, Role, cpu_threads
-from harness.models.registry import register_adapter
+from harness.models.base import Adapter, ModelInfo, Role, cpu_threads, load_error
+from harness.models.registry import is_folder, register_adapter
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -49,7 +49,7 @@ class SentenceTransformerAdapter(Adapter):
     ) -> None:
         super().__init__(**options)
         self.model_id = str(model)
-        self.is_local = Path(self.model_id).is_dir()
+        self.is_local = is_folder(self.model_id)
         self.revision = revision
         self.normalize = normalize
         self.max_length = max_length
@@ -106,8 +106,12 @@ class SentenceTransformerAdapter(Adapter):
             )
         except OSError as err:
             offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            why = "not in the local cache and " + (unreachable or "the hub is offline (HF_HUB_OFFLINE=1)") if (offline or unreachable) else str(err).splitlines()[0]
+            if self.is_local or not (offline or unreachable):
+                raise load_error(self.model_id, err) from None
+            why = "not in the local cache and " + (unreachable or "the hub is offline (HF_HUB_OFFLINE=1)")
             raise ModelError(f"model {self.model_id!r}: cannot load ({why})") from None
+        except Exception as err:  # noqa: BLE001 - the adapter boundary: files that are not a model fail in many ways
+            raise load_error(self.model_id, err) from None
         if self.max_length is not None:
             self._model.max_seq_length = self.max_length
         self._describe()

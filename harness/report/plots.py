@@ -1,22 +1,29 @@
 """The page's figures as inline SVG text (matplotlib, Agg, imported inside the functions).
 
-Text stays text (``svg.fonttype: none``; matplotlib escapes it), ids are prefixed per figure so
-that several inline SVGs never share one, and the XML prologue is dropped for inlining.
+Text stays text (``svg.fonttype: none``; matplotlib escapes it) and is plain text: labels are data
+(a model may be named ``$x$``), so every figure is built and saved with mathtext and TeX off
+(:func:`_plain`). Ids are prefixed per figure so that several inline SVGs never share one, and
+the XML prologue is dropped for inlining.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from harness.tasktypes import get_task_type, task_type_names
 
 TYPE_COLORS = {name: get_task_type(name).color for name in task_type_names()}  # from the task types' descriptors
 MAX_LABELS = 25  # points labelled in a scatter (the best ones beyond this)
+# read when a text artist is created and when it is drawn, so they hold for a figure's whole life
+FIGURE_RC = {"svg.hashsalt": "harness", "svg.fonttype": "none", "text.parse_math": False, "text.usetex": False}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def _mpl() -> Any:
@@ -25,6 +32,17 @@ def _mpl() -> Any:
     if "matplotlib.pyplot" not in sys.modules:  # leave an interactive session's backend alone
         matplotlib.use("Agg")
     return matplotlib
+
+
+def _plain(draw: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a figure function under :data:`FIGURE_RC` (plain-text labels, reproducible SVG)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _mpl().rc_context(FIGURE_RC):
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def inline(svg: str, prefix: str) -> str:
@@ -37,10 +55,8 @@ def inline(svg: str, prefix: str) -> str:
 
 
 def _save(figure: Any, prefix: str, tight: bool = True) -> str:
-    matplotlib = _mpl()
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "harness", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
+    figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
     return inline(buffer.getvalue(), prefix)
 
 
@@ -56,6 +72,7 @@ def _short(name: str, limit: int = 38) -> str:
     return name if len(name) <= limit else "…" + name[-(limit - 1):]
 
 
+@_plain
 def heatmap(board: dict[str, Any]) -> str | None:
     """Models (rows, leaderboard order) x tasks (columns, by type), coloured within each task."""
     import numpy as np
@@ -106,6 +123,7 @@ def _label_points(ax: Any, points: list[tuple[float, float, str]]) -> None:
         ax.annotate(_short(text, 30), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color="#333")
 
 
+@_plain
 def throughput_scatter(board: dict[str, Any]) -> str | None:
     """Mean (Task) against measured throughput (texts per second, log scale)."""
     points = [(m["throughput"], m["mean_task"], m["name"], bool(m["variant"])) for m in board["models"]
@@ -143,6 +161,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
+@_plain
 def pareto(variants: dict[str, Any], labels: dict[str, str]) -> str | None:
     """Quality vs bytes per vector, overall and per task type, with the Pareto front drawn."""
     points = variants["points"]
@@ -196,6 +215,7 @@ def _dot(color: Any) -> Any:
     return Line2D([], [], marker="o", linestyle="", color=color)
 
 
+@_plain
 def suites_chart(rows: list[dict[str, Any]], suites: Sequence[str], limit: int = 15) -> str | None:
     """Each suite's mean (bootstrap CI over its tasks) per model, one line per model across suites."""
     present = [s for s in suites if any(r["suite"] == s for r in rows)]

@@ -130,7 +130,7 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
         import pandas as pd
 
         long = pd.DataFrame([{"task": t, "model": m["name"], "score": c["score"]} for m in board["models"]
-                             if not m["published"] for t, c in m["cells"].items()])
+                             if not m["published"] for t, c in m["cells"].items()], columns=["task", "model", "score"])
         suite_rows = tiers.suite_table(long, {s: board["suites"][s] for s in compared}, n_resamples=SUITE_RESAMPLES,
                                        seed=seed)
     return {

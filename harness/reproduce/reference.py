@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import SpecError
 from harness.plugins import suggest
 from harness.tasktypes import get_task_type, task_type_names
+from harness.yaml_safe import read_yaml
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent.parent / "references"
 DEFAULT_REFERENCE = "mteb_paper_eng"
@@ -104,8 +105,6 @@ def load_reference(name: str | Path) -> Reference:
         SpecError: unknown name (with close matches), unreadable file, or a malformed table
             (one line naming the file and the field).
     """
-    import yaml
-
     path = Path(name)
     if not (path.suffix in (".yaml", ".yml") or path.is_file()):
         path = REFERENCE_DIR / f"{name}.yaml"
@@ -113,12 +112,7 @@ def load_reference(name: str | Path) -> Reference:
             known = reference_names()
             hint = suggest(str(name), known, cutoff=0.6) or f" (known: {', '.join(known) or 'none'})"
             raise SpecError(f"--reference: unknown reference table {str(name)!r}{hint}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: YAML syntax error ({getattr(err, 'problem', None) or err})") from None
+    raw = read_yaml(path, "reference table")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a reference table must be a YAML mapping")
     try:

@@ -43,16 +43,18 @@ def cd_svg(mean_ranks: pd.Series, p_values: pd.DataFrame, *, alpha: float, cd: f
     import scikit_posthocs as sp
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(8, 1.2 + 0.35 * len(mean_ranks)))
-    ax = figure.subplots()
-    sp.critical_difference_diagram(mean_ranks, p_values, alpha=alpha, ax=ax)
-    if cd is not None:  # drawn here, above the tick labels (scikit-posthocs draws it across them)
-        start = float(mean_ranks.min())
-        ax.plot([start, start + cd], [1.6, 1.6], color="k", linewidth=2)
-        ax.text(start + cd / 2, 1.75, f"CD = {cd:.2g}", ha="center", va="bottom", fontsize=9)
-        ax.set_ylim(top=2.4)
-    ax.set_title(f"{title}\nmean rank (1 = best)", fontsize=9, pad=18)
-    buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "harness"}):  # the same input gives the same bytes
+    # the same input gives the same bytes; model names are plain text (no mathtext, no TeX), which
+    # text artists read when created, so the settings hold for the whole drawing
+    with matplotlib.rc_context({"svg.hashsalt": "harness", "text.parse_math": False, "text.usetex": False}):
+        figure = Figure(figsize=(8, 1.2 + 0.35 * len(mean_ranks)))
+        ax = figure.subplots()
+        sp.critical_difference_diagram(mean_ranks, p_values, alpha=alpha, ax=ax)
+        if cd is not None:  # drawn here, above the tick labels (scikit-posthocs draws it across them)
+            start = float(mean_ranks.min())
+            ax.plot([start, start + cd], [1.6, 1.6], color="k", linewidth=2)
+            ax.text(start + cd / 2, 1.75, f"CD = {cd:.2g}", ha="center", va="bottom", fontsize=9)
+            ax.set_ylim(top=2.4)
+        ax.set_title(f"{title}\nmean rank (1 = best)", fontsize=9, pad=18)
+        buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()

@@ -8,6 +8,7 @@ called from Python, with one line naming ``data.builder_options.<key>``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import DataError, DataUnavailable
+from harness.paths import found, leaves_root, regular_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,24 +113,25 @@ class Builder(Generic[O]):
         return self.build(self.validate(raw), data_root)
 
 
-def relative_file(name: str, key: str, *, expected: str = "relative file name") -> Path:
-    """``name`` as a relative path that stays inside its folder, or DataError naming option ``key``
-    (``expected`` says what a good value is)."""
-    path = Path(name)
-    if not name or path.is_absolute() or ".." in path.parts:
+def relative_file(name: str, key: str, *, expected: str = "relative file name") -> str:
+    """``name`` normalised lexically, if it stays inside its folder (``harness.paths``), or
+    DataError naming option ``key`` (``expected`` says what a good value is)."""
+    if not name or "\0" in name or leaves_root(name):
         raise DataError(f"{OPTIONS_FIELD}.{key}: expected a {expected}, got {_short(name)}")
-    return path
+    return os.path.normpath(name)
 
 
 def root_file(name: str, key: str, data_root: Path | None) -> Path:
-    """``data_root / name`` for option ``key``; DataUnavailable when it is not there."""
+    """``data_root / name`` for option ``key``; DataUnavailable when it is not there, DataError when
+    it is not a regular file (a loop, a FIFO, a folder)."""
     relative = relative_file(name, key, expected="file name relative to the data root")
     if data_root is None:
         raise DataUnavailable(f"{OPTIONS_FIELD}.{key}: {name!r} needs a data root (--data-dir or HARNESS_DATA_DIR)")
+    field = f"{OPTIONS_FIELD}.{key}"
     path = data_root / relative
-    if not path.is_file():
+    if not found(path, field):
         raise DataUnavailable(f"{OPTIONS_FIELD}.{key}: {name!r} not found under the data root {data_root}")
-    return path
+    return regular_file(path, field)
 
 
 def read_lines(path: Path, encoding: str, *, comment: str | None = None) -> list[str]:

@@ -36,18 +36,11 @@ import numpy as np
 
 from harness.data.builders import register_builder
 from harness.data.builders._safe_pickle import restricted_loads
-from harness.data.builders.base import (
-    OPTIONS_FIELD,
-    BuilderOptions,
-    FileOptions,
-    SplitFileOptions,
-    SplitOptions,
-    read_lines,
-    relative_file,
-    stratified_split,
-)
+from harness.data.builders.base import OPTIONS_FIELD, BuilderOptions, FileOptions, SplitFileOptions, SplitOptions
+from harness.data.builders.base import read_lines, relative_file, stratified_split
 from harness.data.types import ClassificationData, ClusteringData, RetrievalData, STSData
 from harness.errors import DataError
+from harness.paths import found, regular_file
 
 # Leading reply / forward markers of a subject line: "Re:", "RE: Re:", "Re^2:", "Fwd:".
 _REPLY_MARKER = re.compile(r"^\s*(?:(?:re|fwd?)(?:\^\d+)?\s*:\s*)+", re.IGNORECASE)
@@ -68,15 +61,18 @@ def gensim_test_data_dir() -> Path | None:
 
 
 def gensim_file(name: str, key: str, data_root: Path | None) -> Path:
-    """Resolve option ``key``'s file ``name``: ``data_root/name`` first, then gensim's test data."""
+    """Resolve option ``key``'s file ``name``: ``data_root/name`` first, then gensim's test data
+    (``name`` stays inside each folder, lexically; a link is followed, but only to a regular file)."""
     relative = relative_file(name, key)
     folders = [data_root] if data_root is not None else []
     gensim_dir = gensim_test_data_dir()
     if gensim_dir is not None:
         folders.append(gensim_dir)
+    field = f"{OPTIONS_FIELD}.{key}"
     for folder in folders:
-        if (folder / relative).is_file():
-            return folder / relative
+        path = folder / relative
+        if found(path, field):
+            return regular_file(path, field)
     looked = ", ".join(str(f) for f in folders) or "nowhere: no --data-dir and gensim is not installed"
     raise DataError(f"{OPTIONS_FIELD}.{key}: file {name!r} not found (looked in {looked}; pip install gensim)")
 

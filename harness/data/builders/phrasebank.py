@@ -25,8 +25,8 @@ import numpy as np
 from harness.data.builders import register_builder
 from harness.data.builders.base import FileOptions, SplitFileOptions, root_file, stratified_split
 from harness.data.files import read_rows
+from harness.data.schema import check_text, field
 from harness.data.types import ClassificationData, ClusteringData
-from harness.errors import DataError
 
 
 
@@ -40,11 +40,7 @@ def _load_phrasebank(path: Path, mtime_ns: int) -> tuple[tuple[str, str], ...]:
     del mtime_ns  # only part of the cache key
     rows: list[tuple[str, str]] = []
     for number, row in enumerate(read_rows(path), 1):
-        text, label = row.get("text"), row.get("label_text")
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{path}: line {number}: column 'text' must be a non-empty string")
-        if not isinstance(label, str) or not label:
-            raise DataError(f"{path}: line {number}: column 'label_text' must be a label name")
+        text, label = (field(row, name, check_text, path, number) for name in ("text", "label_text"))
         rows.append((" ".join(text.split()), label))
     labels_of: dict[str, set[str]] = {}
     for text, label in rows:
