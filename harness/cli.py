@@ -110,8 +110,6 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from harness import api
-
     if args.what == "models":
         from harness.models.registry import adapter_kinds, model_aliases
 
@@ -123,6 +121,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows += [[kind, kind, "", "adapter (KIND:ARG for a path or hub id)"] for kind in adapter_kinds()]
         print(_table(rows, ["name", "adapter", "status", "description"]))
         return 0
+    from harness import api
+
     tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir, source=args.source)
     if args.what == "suites":
         counts: dict[str, int] = {}

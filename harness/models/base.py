@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-import numpy as np
 
 from harness.errors import MAX_VALUE, ModelError, brief, one_line
 
@@ -227,6 +226,8 @@ class Adapter(Encoder):
         prefix = self.prompt_for(role, task)
         vectors = self._embed([prefix + t for t in texts] if prefix else texts, role)
         if self.dim is not None:
+            import numpy as np  # here, so that listing models never imports numpy
+
             vectors = np.asarray(vectors)[:, : self.dim]
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.where(norms == 0, 1, norms)
