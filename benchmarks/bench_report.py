@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--store", help="keep the synthetic store here (built when absent) instead of a temporary folder")
     args = parser.parse_args()
-    from harness.report.render import render_report
+    from harness.leaderboard.render import render_report
     from harness.stats import compare
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -125,7 +125,7 @@ class RunResult:
         """One row per (model, task, split): model, task, type, main_score and every metric."""
         import pandas as pd
 
-        from harness.report.table import result_rows
+        from harness.leaderboard.table import result_rows
 
         return pd.DataFrame(result_rows(self.results))
 
@@ -255,7 +255,7 @@ def report(
 ) -> Path:
     """Render the leaderboard of the store (restricted to the tasks of ``suite``, one name or several
     shown side by side, if given); returns index.html."""
-    from harness.report import render_report
+    from harness.leaderboard import render_report
 
     suites = [suite] if isinstance(suite, str) else list(suite or [])
     by_suite = {s: [t.name for t in get_tasks(suite=s, task_dirs=task_dirs)] for s in suites}

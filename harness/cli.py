@@ -161,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _report_tasks(results: str, out: Path, tasks: list[str]) -> Path:
     from harness.api import load_results
-    from harness.report import render_report
+    from harness.leaderboard import render_report
 
     return render_report(load_results(results, tasks=tasks), out)
 

@@ -126,3 +126,13 @@ def test_trainer_evaluator_tracks_changing_weights(tmp_path: Path) -> None:
     after = evaluator(model)["harness_WordSim353_cosine_spearman"]
     assert after != pytest.approx(before, abs=1e-4)
     assert evaluator.primary_metric == "harness_mean_main_score"
+
+
+def test_report_stays_the_public_function_after_a_run(tmp_path: Path) -> None:
+    """The README's API lines in one process: ``harness.report`` is the function, also once a run
+    has imported the leaderboard package (it used to be shadowed by a subpackage of that name)."""
+    import harness
+
+    harness.evaluate("bm25", ["WordSim353"], results_dir=tmp_path / "results", verbose=False)
+    for _ in range(2):
+        assert harness.report(tmp_path / "results", tmp_path / "out").name == "index.html"

@@ -26,7 +26,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import StoreError
-from harness.report import render_report
+from harness.leaderboard import render_report
 from harness.specs import TaskSpec
 from harness.store import ResultDocument, iter_results, read_result, write_result
 

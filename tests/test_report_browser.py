@@ -51,7 +51,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from harness.report import render_report
+    from harness.leaderboard import render_report
     from harness.store import iter_results
 
     root = fake_store(tmp_path_factory.mktemp("store"))

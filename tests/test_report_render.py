@@ -22,7 +22,7 @@ from harness.store import iter_results
 
 
 def render(root: Path, out: Path, **kwargs: Any) -> str:
-    from harness.report import render_report
+    from harness.leaderboard import render_report
 
     results = list(iter_results(root))
     return render_report(results, out, n_resamples=500, **kwargs).read_text()
@@ -111,7 +111,7 @@ def test_variants_are_grouped_with_their_bytes(page: dict[str, Any]) -> None:
 
 def test_html_in_names_is_escaped(tmp_path: Path) -> None:
     root = fake_store(tmp_path / "store", published=False, variants=False)
-    from harness.report import render_report
+    from harness.leaderboard import render_report
 
     results = list(iter_results(root))
     for result in results:
@@ -126,14 +126,14 @@ def test_html_in_names_is_escaped(tmp_path: Path) -> None:
 
 
 def test_pareto_front() -> None:
-    from harness.report.plots import pareto_front
+    from harness.leaderboard.plots import pareto_front
 
     points = [(8, 0.4), (16, 0.35), (32, 0.5), (64, 0.5), (128, 0.6)]
     assert pareto_front(points) == [0, 2, 4]
 
 
 def test_importing_the_report_loads_no_plotting_library() -> None:
-    code = "import sys, harness.report; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    code = "import sys, harness.leaderboard; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
 
 

@@ -1,5 +1,5 @@
 """The comparison as Markdown and as one self-contained HTML page
-(template ``harness/report/templates/reproduce.html.j2``, beside the leaderboard's)."""
+(template ``harness/leaderboard/templates/reproduce.html.j2``, beside the leaderboard's)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from harness.reproduce.compare import STATUS_TEXT, exit_code, summary_line
 from harness.reproduce.reference import Reference
 
 DEFAULT_OUT_DIR = Path("reports") / "reproduce"
-TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "leaderboard" / "templates"
 HEADER = ["task", "model", "metric", "published", "ours", "Δ", "tolerance", "verdict"]
 
 

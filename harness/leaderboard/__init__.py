@@ -1,5 +1,5 @@
 """Leaderboard rendering from the results store (reads the store only)."""
 
-from harness.report.render import render_report
+from harness.leaderboard.render import render_report
 
 __all__ = ["render_report"]

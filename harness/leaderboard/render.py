@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.report import details, export, plots, tiers
-from harness.report.data import dedupe, gather
+from harness.leaderboard import details, export, plots, tiers
+from harness.leaderboard.data import dedupe, gather
 from harness.store import StoredResult, atomic_write_bytes
 
 SUITE_RESAMPLES = 2000
@@ -187,7 +187,7 @@ def script_json(payload: Any) -> str:
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader
 
-    env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("harness.leaderboard", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     export.add_filters(env)
     return env

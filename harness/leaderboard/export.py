@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any
 
-from harness.report.details import DIGITS
+from harness.leaderboard.details import DIGITS
 
 TASK_COLUMNS_SHOWN = 12  # more tasks than this: task columns start hidden (the type columns stay)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.report import tiers as tiering
-from harness.report.data import main_score
+from harness.leaderboard import tiers as tiering
+from harness.leaderboard.data import main_score
 from harness.store import StoredResult
 
 MATRIX_MODELS = 20  # the pairwise matrix shows at most this many models (the task's best)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report import tiers as tiering
+from harness.leaderboard import tiers as tiering
 from harness.store import StoredResult
 from harness.tasktypes import get_task_type, task_type_names
 
