@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.errors import DataError, DataUnavailable
+from harness.errors import DataError, DataUnavailable, brief
 from harness.paths import found, leaves_root, regular_file
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from harness.data.types import ClassificationData, TaskData
 
 OPTIONS_FIELD = "data.builder_options"
-_MAX_REPR = 200  # a value quoted in a message is cut here (a 1 MB string must not become the message)
 _TYPE_NAMES = {"int": "int", "float": "float", "string": "str", "bool": "bool", "list": "list", "dict": "dict"}
 
 
@@ -64,11 +63,6 @@ class SplitFileOptions(FileOptions, SplitOptions):
     """One data file and the train/test split."""
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
-
-
 def options_error(err: ValidationError, builder: str, known: list[str]) -> str:
     """One line for the first error: ``data.builder_options.<key>: <what is wrong>``."""
     first = err.errors()[0]
@@ -79,7 +73,7 @@ def options_error(err: ValidationError, builder: str, known: list[str]) -> str:
     elif kind == "missing":
         message = f"required by builder {builder}"
     elif kind.endswith("_type") and kind.removesuffix("_type") in _TYPE_NAMES:
-        message = f"expected {_TYPE_NAMES[kind.removesuffix('_type')]}, got {_short(first['input'])}"
+        message = f"expected {_TYPE_NAMES[kind.removesuffix('_type')]}, got {brief(first['input'])}"
     else:
         message = first["msg"].removeprefix("Value error, ")
     return f"{OPTIONS_FIELD}.{key}: {message}" if key else f"{OPTIONS_FIELD}: {message}"
@@ -117,7 +111,7 @@ def relative_file(name: str, key: str, *, expected: str = "relative file name") 
     """``name`` normalised lexically, if it stays inside its folder (``harness.paths``), or
     DataError naming option ``key`` (``expected`` says what a good value is)."""
     if not name or "\0" in name or leaves_root(name):
-        raise DataError(f"{OPTIONS_FIELD}.{key}: expected a {expected}, got {_short(name)}")
+        raise DataError(f"{OPTIONS_FIELD}.{key}: expected a {expected}, got {brief(name)}")
     return os.path.normpath(name)
 
 
