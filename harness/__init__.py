@@ -15,6 +15,8 @@ _EXPORTS = {
     "get_tasks": "harness.api",
     "report": "harness.api",
     "compare": "harness.api",
+    "diff": "harness.rundiff",
+    "DiffResult": "harness.rundiff",
     "load_results": "harness.api",
     "RunResult": "harness.api",
     "RunConfig": "harness.config",

@@ -27,6 +27,8 @@ Items:
     ``metric_names``: unicode (n_metrics,), ``<kind>_at_<k>``.
     ``query_ids``: unicode (n_queries,).
     ``confidence``: float64 (n_queries, 3), nAUC confidences (max, std, diff1).
+    ``top_hits``: unicode (n_queries,), the id of each query's first hit ("" for an empty run);
+        for ``harness diff``'s drill-down, never for a score.
 Each mean metric on a resample ``idx`` of queries is ``values[idx, j].mean()``.
 """
 
@@ -158,7 +160,7 @@ def score_runs(
     judged = _Judgements(data.qrels, qids, doc_ids, max(options.k_values))
     doc_of_query = judged.doc_index(qids)
     names = metric_names(options.k_values)
-    values, conf = [], []
+    values, conf, top = [], [], []
     for rows, docs, scores in parts:
         if options.ignore_identical_ids:
             docs, scores = _ranking.drop_docs(docs, scores, docs == doc_of_query[rows, None])
@@ -167,6 +169,7 @@ def score_runs(
         grades = judged.grades(np.arange(rows.start, rows.stop), docs)
         values.append(per_query(grades, judged.ideal[rows], judged.num_rel[rows], options.k_values))
         conf.append(confidences(scores))
+        top.append(docs[:, 0] if docs.shape[1] else np.full(len(docs), -1))
     values_all = np.concatenate(values) if values else np.zeros((0, len(names)))
     conf_all = np.concatenate(conf) if conf else np.zeros((0, 3))
     means = dict(zip(names, values_all.mean(axis=0).tolist()))
@@ -183,8 +186,16 @@ def score_runs(
         "metric_names": np.array(names, dtype=np.str_),
         "query_ids": np.array(qids, dtype=np.str_),
         "confidence": conf_all,
+        "top_hits": _top_hit_ids(doc_ids, top),
     }
     return EvalOutput(metrics=as_floats(metrics), items=items)
+
+
+def _top_hit_ids(doc_ids: list[str], top: list[np.ndarray]) -> np.ndarray:
+    """unicode (n_queries,): the document id at each index in ``top`` ("" for -1, an empty run)."""
+    index = np.concatenate(top).astype(np.int64) if top else np.zeros(0, np.int64)
+    ids = np.array([*doc_ids, ""], dtype=np.str_)
+    return ids[np.where(index >= 0, index, len(doc_ids))]
 
 
 class _Judgements:
