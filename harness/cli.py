@@ -12,11 +12,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError, one_line
 
 EXIT_BUG = 1
 EXIT_USER_ERROR = 2
+EXIT_REGRESSION = 1  # diff --fail-on-regression
 
 
 def _csv_list(value: str) -> list[str]:
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--against", choices=["all", "leader"], default="all")
     compare.add_argument("--json", action="store_true", help="print the pairs and the summary as JSON")
 
+    _add_diff_parser(sub)
+
     cache = sub.add_parser("cache", help="inspect or clear the embedding cache")
     cache.add_argument("action", choices=["info", "clear"])
     cache.add_argument("--cache-dir", help="default: $HARNESS_CACHE_DIR or ~/.cache/harness")
@@ -100,6 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--batch-size", type=int, default=32)
     _add_task_source_args(reproduce)
     return parser
+
+
+def _add_diff_parser(sub: Any) -> None:
+    diff = sub.add_parser("diff", help="what changed from model A (the baseline) to model B: per-task paired tests, items that moved, a regression gate")
+    diff.add_argument("a", help="the baseline: an alias (minilm-l6), a hub id or a stored name (NAME@dim=128 for a sweep variant, NAME#REVISION for a revision)")
+    diff.add_argument("b", help="the model compared with it, named as A")
+    diff.add_argument("--results", default="results", help="results directory (default: results)")
+    diff.add_argument("--tasks", type=_csv_list, help="only these tasks (default: every task both have)")
+    diff.add_argument("--data-dir", help="root of local task data, for the items' texts (default: $HARNESS_DATA_DIR)")
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+    diff.add_argument("--out", help="write DIR/diff.html")
+    diff.add_argument("--top", type=int, default=5, help="items listed per task for the largest losses and for the largest gains (0: none)")
+    diff.add_argument("--resamples", type=int, default=10_000)
+    diff.add_argument("--seed", type=int, default=0)
+    diff.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm over the tasks (default 0.05)")
+    diff.add_argument("--min-delta", type=float, default=0.005, help="with --fail-on-regression: the smallest loss that fails (default 0.005)")
+    diff.add_argument("--fail-on-regression", action="store_true", help="exit 1 when some task is significantly worse by more than --min-delta")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -205,6 +226,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Exit 0; 1 with --fail-on-regression when the gate fails; 2 for a user error."""
+    from harness.rundiff import diff
+
+    result = diff(args.a, args.b, results_dir=args.results, tasks=args.tasks, n_resamples=args.resamples, seed=args.seed,
+                  alpha=args.alpha, min_delta=args.min_delta, top=args.top, data_dir=args.data_dir)
+    print(result.to_json() if args.json else result.to_table())
+    for line in result.skipped + [f"note: {n}" for n in result.notes]:
+        print(line, file=sys.stderr)
+    if args.out:
+        print(f"diff: {result.write_html(args.out)}", file=sys.stderr)
+    return EXIT_REGRESSION if args.fail_on_regression and result.failed else 0
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from harness import api
 
@@ -236,7 +271,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results, "reproduce": cmd_reproduce, "compare": cmd_compare}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "report": cmd_report, "cache": cmd_cache, "import-results": cmd_import_results, "reproduce": cmd_reproduce, "compare": cmd_compare, "diff": cmd_diff}
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
