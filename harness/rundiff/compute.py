@@ -136,9 +136,9 @@ def paired_tasks(a: dict[str, StoredResult], b: dict[str, StoredResult], tasks: 
         "task": pairs["task"].to_numpy(),
         "score_a": np.where(flip, pairs["score_a"], pairs["score_b"]),
         "score_b": np.where(flip, pairs["score_b"], pairs["score_a"]),
-        "delta": sign * pairs["delta"].to_numpy(),
-        "ci_low": np.where(flip, -pairs["ci_high"], pairs["ci_low"]),
-        "ci_high": np.where(flip, -pairs["ci_low"], pairs["ci_high"]),
+        "delta": sign * pairs["delta"].to_numpy() + 0.0,  # + 0.0: no -0.0 where nothing changed
+        "ci_low": np.where(flip, -pairs["ci_high"], pairs["ci_low"]) + 0.0,
+        "ci_high": np.where(flip, -pairs["ci_low"], pairs["ci_high"]) + 0.0,
         "p_value": pairs["p_value"].to_numpy(), "test": pairs["test"].to_numpy(), "n_items": pairs["n_items"].to_numpy(),
     })
     frame["task_type"] = [str(a[t].data.harness.task.get("type")) for t in frame["task"]]

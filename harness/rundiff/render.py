@@ -41,7 +41,7 @@ def headline(result: DiffResult) -> list[str]:
     gate = f"FAIL ({', '.join(result.regressions)})" if result.failed else "pass"
     return [
         f"B = {result.b} ({result.model_b}) against the baseline A = {result.a} ({result.model_a})",
-        f"across {across['n_tasks']} tasks: mean Δ {_num(across['mean_delta'], sign=True)}; {across['better']} better, "
+        f"across {across['n_tasks']} task{'s' if across['n_tasks'] != 1 else ''}: mean Δ {_num(across['mean_delta'], sign=True)}; {across['better']} better, "
         f"{across['worse']} worse, {same} no change; Wilcoxon signed-rank over tasks p = {_p(across['wilcoxon_p'])}",
         f"regression gate (α = {result.alpha:g} after Holm over tasks, loss > {result.min_delta:g}): {gate}",
     ]

@@ -121,8 +121,13 @@ def describe(result: StoredResult, items_a: Items, items_b: Items, values: Align
     if data is not None and _size(data, task_type) not in (None, len(values.ids)):
         data, note = None, f"texts not shown: the data has {_size(data, task_type)} items, the stored result {len(values.ids)}"
     split = next(iter(result.data.scores))
-    for item, k in zip(chosen, positions):
-        item.fields = describer(data, items_a, items_b, int(values.index_a[k]), int(values.index_b[k]), split, item.id)
+    try:
+        for item, k in zip(chosen, positions):
+            item.fields = describer(data, items_a, items_b, int(values.index_a[k]), int(values.index_b[k]), split, item.id)
+    except (KeyError, IndexError) as err:  # a result written by an older harness, or by hand
+        for item in chosen:
+            item.fields = {}
+        return f"ids only: the stored items lack what this view needs ({one_line(err)})"
     return note
 
 
