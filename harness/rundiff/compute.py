@@ -33,21 +33,26 @@ class DiffError(HarnessError):
     """A bad diff request: an unknown model or task, or nothing the two runs can be compared on."""
 
 
-def stored_name(name: str) -> str:
-    """The name a model's results are stored under, for ``name`` as ``run`` accepts it.
+def stored_names(name: str) -> list[str]:
+    """The names a model's results may be stored under, for ``name`` as ``run`` accepts it
+    (without building the model).
 
-    ``minilm-l6`` -> its alias' record name; ``KIND:ARG`` -> ``ARG``; a sweep suffix
-    (``@dim=128``) is kept; anything else (a hub id, a stored name) is itself.
+    ``name`` itself (a hub id, a stored name); an alias' record name (``minilm-l6``); ``ARG`` of
+    ``KIND:ARG``; ``harness/KIND`` for a bare adapter kind (``bm25``, ``random``). A sweep suffix
+    (``@dim=128``) is kept.
     """
     from harness.models.registry import ADAPTERS, ALIASES
 
     base, at, suffix = name.partition("@")
+    kind, sep, arg = base.partition(":")
+    names = [base]
     if base in ALIASES and ALIASES.get(base).records:
-        base = ALIASES.get(base).records
-    else:
-        kind, sep, arg = base.partition(":")
-        base = arg if sep and kind in ADAPTERS else base
-    return base + at + suffix
+        names.append(ALIASES.get(base).records)
+    elif sep and kind in ADAPTERS:
+        names.append(arg)
+    elif base in ADAPTERS:
+        names.append(f"harness/{base}")
+    return [n + at + suffix for n in names]
 
 
 def select(results: Iterable[StoredResult], name: str) -> dict[str, StoredResult]:
@@ -58,12 +63,12 @@ def select(results: Iterable[StoredResult], name: str) -> dict[str, StoredResult
     """
     model, _, revision = name.partition("#")
     results = list(results)
-    wanted = {model, stored_name(model)}
+    wanted = stored_names(model)
     mine = [r for r in results if r.model_name in wanted and (not revision or r.revision == revision)]
     if not mine:
         known = sorted({r.model_name for r in results})
         where = f" revision {revision}" if revision else ""
-        raise DiffError(f"unknown model {name}: no stored result of {stored_name(model)}{where}"
+        raise DiffError(f"unknown model {name}: no stored result of {' or '.join(dict.fromkeys(wanted))}{where}"
                         f"{suggest(model, known) or ' (the results hold ' + (', '.join(known[:8]) or 'nothing') + ')'}")
     by_task: dict[str, list[StoredResult]] = defaultdict(list)
     for result in mine:

@@ -76,15 +76,17 @@ def _retrieval(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int
     return {"query": _clip(data.queries.get(item_id, "")), "relevant document": relevant_doc, **fields}
 
 
-def _pairs(gold_name: str, gold_key: str) -> Describer:
+def _pairs(gold_name: str, gold_key: str, data_gold: str) -> Describer:
+    """STS (gold score) or pair classification (gold label): the data's gold when it is loaded,
+    else the stored one (STS stores it rescaled by the task's score range)."""
     def describe(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int, split: str, item_id: str) -> dict[str, str]:
         key = next(k for k in ("cosine_scores", "similarity_scores") if f"{split}.{k}" in items_a)
-        fields = {gold_name: f"{np.asarray(items_a[f'{split}.{gold_key}'])[row_a]:g}",
-                  "similarity under A": f"{np.asarray(items_a[f'{split}.{key}'])[row_a]:.4f}",
-                  "similarity under B": f"{np.asarray(items_b[f'{split}.{key}'])[row_b]:.4f}"}
+        similarities = {f"similarity under {side}": f"{np.asarray(items[f'{split}.{key}'])[row]:.4f}"
+                        for side, items, row in (("A", items_a, row_a), ("B", items_b, row_b))}
         if data is None:
-            return fields
-        return {"sentence 1": _clip(data.sentence1[row_a]), "sentence 2": _clip(data.sentence2[row_a]), **fields}
+            return {f"{gold_name} (as stored)": f"{np.asarray(items_a[f'{split}.{gold_key}'])[row_a]:g}", **similarities}
+        return {"sentence 1": _clip(data.sentence1[row_a]), "sentence 2": _clip(data.sentence2[row_a]),
+                gold_name: f"{np.asarray(getattr(data, data_gold))[row_a]:g}", **similarities}
     return describe
 
 
@@ -98,7 +100,8 @@ def _classification(data: Any, items_a: Items, items_b: Items, row_a: int, row_b
 
 DESCRIBERS: dict[str, Describer] = {
     "retrieval": _retrieval, "reranking": _retrieval, "classification": _classification,
-    "sts": _pairs("gold score", "gold"), "pair_classification": _pairs("gold label", "labels"),
+    "sts": _pairs("gold score", "gold", "scores"),
+    "pair_classification": _pairs("gold label", "labels", "labels"),
 }
 
 
