@@ -25,7 +25,8 @@ class DiffResult:
     Attributes:
         a, b: the names as given; model_a, model_b: the stored model names they resolved to.
         tasks: one row per task compared, columns :data:`harness.rundiff.compute.TASK_COLUMNS`
-            (``delta = score_b - score_a``; ``verdict`` one of better, worse, no change).
+            (``delta = score_b - score_a``; ``verdict`` one of better, worse, no change) and the
+            gate's ``p_experiments``, ``p_gate``, ``p_gate_holm`` (:mod:`harness.rundiff.gate`).
         across: the test over tasks (mean delta, counts, Wilcoxon signed-rank p).
         moved: task -> its largest per-item losses and gains.
         skipped, notes: one line per task left out, and per remark of the statistics.
@@ -114,6 +115,7 @@ def diff_results(results: Sequence[Any], a: str, b: str, *, tasks: Sequence[str]
     frame, across, notes = compute.paired_tasks(side_a, side_b, kept, n_resamples=n_resamples, seed=seed, alpha=alpha)
     if frame.empty:
         raise compute.DiffError(f"no task could be compared: {'; '.join(notes) or 'no paired items'}")
+    frame = gate.add_gate_columns(frame, side_a, side_b, seed=seed, n_resamples=n_resamples)
     root = Path(data_dir) if data_dir else None
     moved = {t: moved_items(side_a[t], side_b[t], top=top, data_dir=root) for t in frame["task"]} if top else {}
     method = {
@@ -124,7 +126,9 @@ def diff_results(results: Sequence[Any], a: str, b: str, *, tasks: Sequence[str]
         "verdict": "better / worse where p_holm < alpha, else no change",
         "mde": f"|delta| detected with {compute.POWER:.0%} power at alpha / n_tasks, SE from the interval's width",
         "across": "Wilcoxon signed-rank test of the per-task deltas (harness.stats.compare's post-hoc)",
-        "gate": "fails when some task has p_holm < alpha and delta < -min_delta",
+        "gate": "fails when some task has p_gate_holm < alpha and delta < -min_delta; p_gate is p_value, or for tasks "
+                "with repeated experiments (classification) the larger of it and p_experiments, a permutation test of "
+                "the per-experiment scores (seed-to-seed variation); Holm over the tasks",
     }
     return DiffResult(a, b, next(iter(side_a.values())).model_name, next(iter(side_b.values())).model_name,
                       frame.reset_index(drop=True), across, moved, skipped, notes, alpha, min_delta, method)
