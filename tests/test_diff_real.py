@@ -74,3 +74,20 @@ def test_items_show_the_tasks_texts(result) -> None:
         row = int(item.id[1:])
         assert (item.fields["sentence 1"], item.fields["sentence 2"]) == (sts.sentence1[row], sts.sentence2[row])
         assert float(item.fields["gold score"]) == pytest.approx(float(np.asarray(sts.scores)[row]), rel=1e-5)
+
+
+def test_stored_top_hits_are_the_argmax(store: Path) -> None:
+    """The evaluator's new ``top_hits`` item, recomputed from the random model's vectors with numpy."""
+    from harness.data import load_task_data
+    from harness.models.random import RandomAdapter
+
+    [spec] = api.resolve_tasks(["LeeBackgroundLeadRetrieval"], None, ())
+    data = load_task_data(spec)
+    [stored] = [r for r in iter_results(store) if r.model_name == "harness/random" and r.task_name == spec.name]
+    items = stored.items()
+    qids, hits = items["test.query_ids"][:20], items["test.top_hits"][:20]
+    model, doc_ids = RandomAdapter(), list(data.corpus)
+    queries = model.encode([data.queries[q] for q in qids])
+    corpus = model.encode(list(data.corpus.values()))
+    best = np.argmax((queries / np.linalg.norm(queries, axis=1, keepdims=True)) @ (corpus / np.linalg.norm(corpus, axis=1, keepdims=True)).T, axis=1)
+    assert list(hits) == [doc_ids[i] for i in best]

@@ -13,7 +13,7 @@ run and scores 0 (mteb logs a warning and pytrec_eval scores the empty run 0). A
 listed twice counts once (mteb's run is a dict). A candidate id missing from the corpus is a
 data error (mteb raises ``KeyError``).
 
-Items: as ``retrieval`` (``values``, ``metric_names``, ``query_ids``, ``confidence``).
+Items: as ``retrieval`` (``values``, ``metric_names``, ``query_ids``, ``confidence``, ``top_hits``).
 """
 
 from __future__ import annotations
