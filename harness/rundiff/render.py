@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +17,11 @@ CLIP = 45
 
 
 def _num(value: float, digits: int = 4, sign: bool = False) -> str:
-    return "–" if value != value else f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    return "–" if math.isnan(value) else f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
 def _p(value: float) -> str:
-    return "–" if value != value else f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
+    return "–" if math.isnan(value) else f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
 
 
 def rows(result: DiffResult) -> list[dict[str, str]]:
@@ -41,8 +42,9 @@ def headline(result: DiffResult) -> list[str]:
     gate = f"FAIL ({', '.join(result.regressions)})" if result.failed else "pass"
     return [
         f"B = {result.b} ({result.model_b}) against the baseline A = {result.a} ({result.model_a})",
-        f"across {across['n_tasks']} task{'s' if across['n_tasks'] != 1 else ''}: mean Δ {_num(across['mean_delta'], sign=True)}; {across['better']} better, "
-        f"{across['worse']} worse, {same} no change; Wilcoxon signed-rank over tasks p = {_p(across['wilcoxon_p'])}",
+        (f"across {across['n_tasks']} task{'s' if across['n_tasks'] != 1 else ''}: mean Δ {_num(across['mean_delta'], sign=True)}; "
+         f"{across['better']} better, {across['worse']} worse, {same} no change; "
+         f"Wilcoxon signed-rank over tasks p = {_p(across['wilcoxon_p'])}"),
         f"regression gate (α = {result.alpha:g} after Holm over tasks, loss > {result.min_delta:g}): {gate}",
     ]
 

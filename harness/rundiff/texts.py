@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from harness.rundiff.items import Aligned, Items, MovedItem
 from harness.errors import HarnessError, one_line
+from harness.rundiff.items import Aligned, Items, MovedItem
 from harness.store import StoredResult
 
 TEXT_LIMIT = 600  # characters of a text shown (the page and the JSON stay readable)
