@@ -178,3 +178,23 @@ def test_html_escapes_everything(store: Path, tmp_path: Path) -> None:
     page = result.write_html(tmp_path).read_text(encoding="utf-8")
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count("<details class=\"item\">") == sum(len(m.losses) + len(m.gains) for m in result.moved.values())
+
+
+def test_pair_share_averages_to_the_auc() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from harness.rundiff.items import _ranking_share
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200)
+    scores = np.round(labels * 0.5 + rng.normal(0, 1, 200), 1)  # rounded: ties count half
+    share = _ranking_share(labels, scores)
+    auc = roc_auc_score(labels, scores)
+    assert share[labels == 1].mean() == pytest.approx(auc) and share[labels == 0].mean() == pytest.approx(auc)
+
+
+def test_public_function() -> None:
+    import harness
+    import harness.rundiff
+
+    assert harness.diff is diff and harness.DiffResult is harness.rundiff.DiffResult

@@ -127,7 +127,7 @@ def describe(result: StoredResult, items_a: Items, items_b: Items, values: Align
     try:
         for item, k in zip(chosen, positions):
             item.fields = describer(data, items_a, items_b, int(values.index_a[k]), int(values.index_b[k]), split, item.id)
-    except (KeyError, IndexError) as err:  # a result written by an older harness, or by hand
+    except (KeyError, IndexError, StopIteration) as err:  # a result written by an older harness, or by hand
         for item in chosen:
             item.fields = {}
         return f"ids only: the stored items lack what this view needs ({one_line(err)})"
