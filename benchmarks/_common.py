@@ -81,7 +81,7 @@ def harness_cli(*args: str) -> list[str]:
 
 
 def save(name: str, payload: dict[str, Any]) -> Path:
-    """Write ``benchmarks/results/<name>.json`` (the README's performance table is made from these)."""
+    """Write ``benchmarks/results/<name>.json`` (docs/performance.md's table is made from these)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), **payload}
