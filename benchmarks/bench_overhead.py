@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import SHARED_DATASETS, shared_data, harness_cli, measured, paired, save
+from _common import SHARED_DATASETS, harness_cli, measured, paired, save, shared_data
 
 TASKS = ["STSBenchmark", "STS13", "STS15", "TATQAEvidenceRetrieval", "FinancialPhraseBankAllAgreeClassification"]
 BATCH = 32

@@ -19,7 +19,7 @@ import os
 import statistics
 import tempfile
 
-from _common import SHARED_DATASETS, shared_data, harness_cli, measured, save
+from _common import SHARED_DATASETS, harness_cli, measured, save, shared_data
 
 TASKS = "STSBenchmark,STS13,STS15"
 TARGETS_S = {"--help": 0.3, "list tasks": 0.3, "list models": 0.3, "warm run": 1.0}

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import SHARED_DATASETS, shared_data, harness_cli, measured, paired, save
+from _common import SHARED_DATASETS, harness_cli, measured, paired, save, shared_data
 
 TASKS = {
     "sts": "STSBenchmark",

@@ -44,9 +44,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _common import fail
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from _common import fail  # noqa: E402 - after the path that makes the harness importable
 OUT = REPO / "benchmarks" / "results" / "ray_capacity_plan.json"
 CHARS_PER_TOKEN = 4.0
 SAMPLES_PER_LABEL, EXPERIMENTS = 8, 10  # mteb's classification undersampling (harness defaults)

@@ -101,7 +101,7 @@ def test_the_readme_task_example_runs_as_written(tmp_path: Path) -> None:
     assert args[args.index("--tasks") + 1] == name and f"`{folder}/{name}.yaml`" in after
     (tmp_path / folder).mkdir()
     (tmp_path / folder / f"{name}.yaml").write_text(block)
-    done = subprocess.run([sys.executable, str(REPO / "run_benchmark.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(REPO / "run_benchmark.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     stored = list((tmp_path / results).glob(f"*/*/{name}.json"))
     assert len(stored) == 1 and f"× {name}: cosine_spearman = " in done.stderr
