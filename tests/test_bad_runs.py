@@ -163,7 +163,7 @@ def test_a_cache_file_that_is_not_a_database_is_replaced(tmp_path: Path) -> None
     code, lines = cli("run", "--tasks", "WordSim353", "--models", "bm25", "--no-report", "--cache-dir", "cache", cwd=tmp_path)
     assert code == 0 and len(lines) <= 3, lines
     code, lines = cli("cache", "info", "--cache-dir", "cache", cwd=tmp_path)
-    assert code == 0 and len(lines) == 2, lines
+    assert code == 0 and len(lines) == 3 and lines[-1].startswith("cache: ") and ": 0 vectors" in lines[-1], lines
 
 
 def test_cached_vectors_of_the_wrong_length_are_recomputed(tmp_path: Path, warm_cache: tuple[Path, float]) -> None:
