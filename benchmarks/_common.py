@@ -63,12 +63,25 @@ def paired(sides: Mapping[str, Any], pairs: int) -> dict[str, Any]:
     return summary
 
 
+def fail(message: str) -> None:
+    """One line on stderr and exit 2: a benchmark that cannot run says why, without a traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def shared_data() -> Path:
+    """The real data root (``$HARNESS_DATA_DIR``, else ``../shared/datasets`` beside the clone)."""
+    if not SHARED_DATASETS.is_dir():
+        fail(f"{SHARED_DATASETS}: no such folder; this benchmark runs on the real MTEB data (set HARNESS_DATA_DIR to its folder)")
+    return SHARED_DATASETS
+
+
 def harness_cli(*args: str) -> list[str]:
     return [sys.executable, str(REPO / "run_benchmark.py"), *args]
 
 
 def save(name: str, payload: dict[str, Any]) -> Path:
-    """Write ``benchmarks/results/<name>.json`` (the README's performance table is made from these)."""
+    """Write ``benchmarks/results/<name>.json`` (docs/performance.md's table is made from these)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), **payload}

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import SHARED_DATASETS, harness_cli, measured, paired, save
+from _common import SHARED_DATASETS, harness_cli, measured, paired, save, shared_data
 
 TASKS = ["STSBenchmark", "STS13", "STS15", "TATQAEvidenceRetrieval", "FinancialPhraseBankAllAgreeClassification"]
 BATCH = 32
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated tasks (default: the five above)")
     parser.add_argument("--pairs", type=int, default=1, help="paired runs (default 1)")
     args = parser.parse_args()
+    shared_data()  # one line and exit 2 without the real data
     tasks = args.tasks.split(",")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     with tempfile.TemporaryDirectory() as tmp:

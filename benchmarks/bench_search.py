@@ -10,6 +10,7 @@ corpus itself taking 1.5 GB) and the fitted log-log slope of time vs corpus size
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -42,6 +43,7 @@ print(json.dumps({{"docs": n_docs, "seconds": seconds, "peak_rss_mb": resource.g
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     rows = []
     for n in SIZES:
         done = subprocess.run([sys.executable, "-c", ONE.format(repo=str(REPO)), str(n)], capture_output=True, text=True, check=True)

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import SHARED_DATASETS, harness_cli, measured, paired, save
+from _common import SHARED_DATASETS, harness_cli, measured, paired, save, shared_data
 
 TASKS = {
     "sts": "STSBenchmark",
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--types", default=",".join(TASKS), help="comma-separated task types (default: all six)")
     parser.add_argument("--pairs", type=int, default=1, help="paired runs per task (default 1)")
     args = parser.parse_args()
+    shared_data()  # one line and exit 2 without the real data
     rows = []
     for task_type in args.types.split(","):
         name = TASKS[task_type]

@@ -24,7 +24,11 @@ Scoring time (exact search over a large corpus) is not modelled.
 Usage::
 
     python run_benchmark.py run --suite default --models minilm-l6,minilm-l3-onnx,minilm-l6-int8 --results results
-    python benchmarks/capacity_plan.py --results results [--nodes 8] [--node-results DIR]
+    python benchmarks/capacity_plan.py --results results [--data-dir DIR] [--nodes 8] [--node-results DIR]
+
+Models with no parameters (``harness/bm25``, ``harness/tfidf``, ``harness/random``) need no plan
+and are left out. A measured task whose data needs ``--data-dir`` (or is not here) is one line,
+exit 2, as is anything else the plan cannot read.
 
 Prints a Markdown table; writes ``benchmarks/results/ray_capacity_plan.json``.
 """
@@ -39,6 +43,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _common import fail
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -67,21 +73,23 @@ class TaskSize:
     mean_length: float
 
 
-def _distinct_texts(spec: Any) -> list[str]:
+def _distinct_texts(spec: Any, data_dir: Path | None) -> list[str]:
     from harness.data import load_task_data
     from harness.evaluators import get_evaluator
 
-    groups = get_evaluator(spec.type).text_groups(load_task_data(spec), spec.evaluator_options())
+    groups = get_evaluator(spec.type).text_groups(load_task_data(spec, data_dir), spec.evaluator_options())
     roles: dict[Any, dict[str, None]] = {}
     for group in groups.values():
         roles.setdefault(group.role, {}).update(dict.fromkeys(group.texts))
     return [t for index in roles.values() for t in index]
 
 
-def measured_costs(results: Path) -> list[ModelCost]:
-    """Seconds per (capped) character of each model in ``results``."""
+def measured_costs(results: Path, data_dir: Path | None = None) -> list[ModelCost]:
+    """Seconds per (capped) character of each model in ``results`` that has parameters."""
     import harness
 
+    if not results.is_dir():
+        fail(f"{results}: no such folder (the results of a run: --results DIR)")
     specs = {s.name: s for s in harness.get_tasks()}
     lengths: dict[str, float] = {}
     sums: dict[str, list[float]] = {}
@@ -89,10 +97,10 @@ def measured_costs(results: Path) -> list[ModelCost]:
     for result in harness.load_results(results):
         encode = result.data.harness.model_extra.get("encode") or {}  # type: ignore[union-attr]
         model = result.data.harness.model
-        if not encode.get("encoded") or not encode.get("seconds") or result.task_name not in specs:
+        if not encode.get("encoded") or not encode.get("seconds") or result.task_name not in specs or model.get("n_parameters") == 0:
             continue
         if result.task_name not in lengths:
-            texts = _distinct_texts(specs[result.task_name])
+            texts = _distinct_texts(specs[result.task_name], data_dir)
             lengths[result.task_name] = sum(map(len, texts)) / len(texts)
         max_chars = CHARS_PER_TOKEN * (model.get("max_tokens") or 512)
         seconds, chars, texts = sums.setdefault(model["name"], [0.0, 0.0, 0.0])
@@ -102,7 +110,7 @@ def measured_costs(results: Path) -> list[ModelCost]:
     for name, (seconds, chars, texts) in sorted(sums.items()):
         costs.append(ModelCost(name, seconds / chars, info[name]["max_chars"], int(texts), texts / seconds))
     if not costs:
-        raise SystemExit(f"{results}: no result with encoded texts of a built-in task (run the default suite first)")
+        fail(f"{results}: no result of a model with parameters on a built-in task (run the default suite first)")
     return costs
 
 
@@ -129,7 +137,7 @@ def mteb_eng_sizes() -> list[TaskSize]:
     try:
         import mteb
     except ImportError:
-        raise SystemExit("the capacity plan reads MTEB(eng, v2)'s task sizes from mteb: pip install 'mteb>=2,<3'") from None
+        fail("the capacity plan reads MTEB(eng, v2)'s task sizes from mteb: pip install 'mteb>=2,<3'")
     sizes = []
     for task in mteb.get_benchmark("MTEB(eng, v2)").tasks:
         meta = task.metadata
@@ -198,6 +206,7 @@ def hours(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Predicted wall time of MTEB(eng, v2) x 10 models: one machine vs a cluster.")
     parser.add_argument("--results", default="results", help="results with measured throughput (default: results)")
+    parser.add_argument("--data-dir", type=Path, help="root of the measured tasks' local data, as given to `run` (default: $HARNESS_DATA_DIR)")
     parser.add_argument("--node-results", help="results measured on one cluster node (e.g. a GPU node): its throughput per model")
     parser.add_argument("--models", type=int, default=10)
     parser.add_argument("--nodes", type=int, default=8)
@@ -205,9 +214,14 @@ def main() -> None:
     parser.add_argument("--unit-overhead", type=float, default=5.0, help="seconds per unit besides encoding (default 5)")
     parser.add_argument("--shard-size", type=int, default=50_000)
     args = parser.parse_args()
+    from harness.errors import HarnessError, one_line
 
-    costs = measured_costs(Path(args.results))
-    node_costs = {c.name: c for c in measured_costs(Path(args.node_results))} if args.node_results else {}
+    try:
+        costs = measured_costs(Path(args.results), args.data_dir)
+        node_costs = {c.name: c for c in measured_costs(Path(args.node_results), args.data_dir)} if args.node_results else {}
+    except HarnessError as err:
+        hint = "" if "--data-dir" in str(err) else " (the measured tasks' data: --data-dir DIR)"
+        fail(f"{one_line(err)}{hint}")
     sizes = mteb_eng_sizes()
     options = {"nodes": args.nodes, "speedup": args.node_speedup, "overhead": args.unit_overhead, "shard_size": args.shard_size, "node_costs": node_costs}
     rows = [(c.name, plan([c], sizes, models=1, **options)) for c in costs]

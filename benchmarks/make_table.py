@@ -1,16 +1,17 @@
-"""The README's performance table, generated from benchmarks/results/*.json (never typed by hand).
+"""The performance table of docs/performance.md, generated from benchmarks/results/*.json (never typed by hand).
 
     python benchmarks/make_table.py            # print the table
-    python benchmarks/make_table.py --write    # replace it in README.md between the markers
+    python benchmarks/make_table.py --write    # replace it in docs/performance.md between the markers
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 from _common import REPO, RESULTS
 
+PAGE = REPO / "docs" / "performance.md"
 START, END = "<!-- perf-table:start -->", "<!-- perf-table:end -->"
 
 
@@ -62,16 +63,17 @@ def table() -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="The performance table from benchmarks/results/*.json.")
+    parser.add_argument("--write", action="store_true", help=f"replace the table in {PAGE.relative_to(REPO)} (default: print it)")
     text = table()
-    if "--write" not in sys.argv:
+    if not parser.parse_args().write:
         print(text)
         return
-    readme = REPO / "README.md"
-    content = readme.read_text()
+    content = PAGE.read_text()
     head, _, rest = content.partition(START)
     _, _, tail = rest.partition(END)
-    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}")
-    print(f"updated {readme}")
+    PAGE.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    print(f"updated {PAGE.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -246,8 +246,14 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "clear":
         print(f"deleted {api.cache_clear(args.cache_dir)} cached vectors")
         return 0
-    rows = [[e["model"]["name"], e["model"]["revision"], str(e["vectors"]), f"{e['bytes'] / 2**20:.1f} MiB"] for e in api.cache_info(args.cache_dir)]
+    from harness.cache import DB_NAME, default_cache_dir
+
+    entries = api.cache_info(args.cache_dir)
+    rows = [[e["model"]["name"], e["model"]["revision"], str(e["vectors"]), f"{e['bytes'] / 2**20:.1f} MiB"] for e in entries]
     print(_table(rows, ["model", "revision", "vectors", "size"]))
+    folder = (Path(args.cache_dir) if args.cache_dir else default_cache_dir()).absolute()
+    on_disk = sum(p.stat().st_size for p in folder.glob(DB_NAME + "*") if p.is_file())  # the database, its WAL, set-aside copies
+    print(f"cache: {folder / DB_NAME}: {sum(e['vectors'] for e in entries)} vectors, {on_disk / 2**20:.1f} MiB on disk")
     return 0
 
 

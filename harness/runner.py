@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from harness.encode import encode_groups
 from harness.errors import MAX_VALUE, DataUnavailable, HarnessError, one_line
 from harness.evaluators import get_evaluator
 from harness.models.base import usage_between
+from harness.progress import RunProgress
 from harness.specs import TaskSpec
 from harness.store import ResultDocument, StoredResult, find_result, sweep_temp_files, write_result
 
@@ -48,6 +50,8 @@ class UnitOutcome:
     message: str = ""
     result: StoredResult | None = None
     bug: bool = False  # failed on an unexpected exception (its traceback is in a log file): exit code 1
+    texts: int = 0  # texts the unit embedded (the overall progress line's measure of work)
+    undefined: tuple[str, ...] = ()  # metrics undefined on this data, stored as 0.0
 
 
 @dataclass
@@ -109,7 +113,9 @@ def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: in
     groups = evaluator.text_groups(data, options)
     label = f"{model.info.name} · {spec.name}"
     embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache)
-    output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
+    with warnings.catch_warnings():  # said once per run, in our words (UNDEFINED_NOTE)
+        warnings.filterwarnings("ignore", message="An input array is constant")
+        output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
     metrics, undefined = defined_metrics(output.metrics, spec.main_score)
     info = model.scored_info(next(iter(embeddings.values())).shape[1]).to_dict()
     record = {**info, **usage_between(usage, model.usage()), "throughput_texts_per_s": stats.texts_per_second}
@@ -223,13 +229,26 @@ def execute_unit(model: Encoder, spec: TaskSpec, ctx: UnitContext, data: TaskDat
         f"{spec.main_score} = {stored.main_score:.5f} ({stored.data.evaluation_time or 0.0:.1f} s; "
         f"{encoded['encoded']} texts encoded, {encoded['from_cache']} from cache)"
     )
-    return UnitOutcome(model.info.name, spec.name, "done", stored.main_score, message, stored)
+    return UnitOutcome(model.info.name, spec.name, "done", stored.main_score, message, stored, texts=encoded["texts"],
+                       undefined=tuple(document.harness["undefined_metrics"]))
+
+
+DATA_DIR_HINT = "local copies are found under --data-dir DIR (or $HARNESS_DATA_DIR)"
+UNDEFINED_NOTE = ("note: {unit}: {metrics} undefined (a correlation with a constant prediction), stored as 0.0; "
+                  "this and any later such metric is listed under harness.undefined_metrics in its result")
+
+
+def brief_list(names: Sequence[str], shown: int = 2) -> str:
+    """``a, b and 6 more``."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def describe(outcome: UnitOutcome) -> str:
-    """One line for a finished unit."""
+    """One line for a finished unit; a skipped task's line is the same for every model."""
     if outcome.status == "skipped":
-        return f"skipped {outcome.task}: {outcome.message}"
+        hint = "" if "--data-dir" in outcome.message else f"; {DATA_DIR_HINT}"
+        return f"skipped {outcome.task}: {outcome.message}{hint}"
     return f"{outcome.status:<7} {outcome.model} × {outcome.task}: {outcome.message}"
 
 
@@ -282,11 +301,22 @@ def run(
     summary = RunSummary()
     sweep_temp_files(ctx.results_dir)
     todo, resumed = plan(models, tasks, ctx.results_dir, config.overwrite)
+    progress = RunProgress([(m.info.name, s.name) for m, pending in todo for s in pending]) if config.verbose else None
+    skipped: set[str] = set()  # tasks whose "skipped" line was said (once, not once per model)
+    noted: list[UnitOutcome] = []  # the unit the undefined-metric note named (once per run)
 
     def record(outcome: UnitOutcome) -> None:
         summary.outcomes.append(outcome)
         if outcome.status != "resumed":
-            say(describe(outcome))
+            if progress is not None:
+                progress.finished(outcome.model, outcome.task, outcome.texts)
+            if outcome.status != "skipped" or outcome.task not in skipped:
+                say(describe(outcome))
+            if outcome.status == "skipped":
+                skipped.add(outcome.task)
+            if outcome.undefined and not noted:
+                say(UNDEFINED_NOTE.format(unit=f"{outcome.model} × {outcome.task}", metrics=brief_list(outcome.undefined)))
+                noted.append(outcome)
         if on_outcome:
             on_outcome(outcome)
 
@@ -298,4 +328,6 @@ def run(
         summary.interrupted = True
     finally:
         ctx.close()
+        if progress is not None:
+            progress.close()
     return summary

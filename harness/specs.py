@@ -1,6 +1,6 @@
 """The task spec schema and its YAML loading.
 
-A task is one YAML file (see README "Task spec"). Validation is strict (unknown keys are errors)
+A task is one YAML file (see docs/task-specs.md). Validation is strict (unknown keys are errors)
 and every error names the file and the field, on one line.
 """
 
@@ -66,7 +66,7 @@ class Prompts(_Strict):
 
 
 class TaskSpec(_Strict):
-    """One evaluation task. Field names are the public contract (README "Task spec").
+    """One evaluation task. Field names are the public contract (docs/task-specs.md).
 
     Built in Python, ``TaskSpec(**fields)`` validates exactly like a YAML file and raises
     ``SpecError`` (one line naming the field) on bad input.

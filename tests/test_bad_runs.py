@@ -150,11 +150,11 @@ def test_a_corrupt_cache_database_is_moved_aside_by_run_and_by_cache_info(tmp_pa
             assert "0 texts encoded" not in lines[-2], lines
             continue
         code, lines = cli("cache", "info", "--cache-dir", str(copy), cwd=tmp_path)
-        assert code == 0 and len(lines) <= 3, lines
+        assert code == 0 and len(lines) <= 4 and lines[2].startswith(f"cache: {copy / DB_NAME}: "), lines  # table, path and size, warning
         assert any(line.startswith("warning:") and "corrupt" in line and "moved it aside" in line for line in lines), lines
         assert list(copy.glob(f"{DB_NAME}.corrupt-*"))
         code, lines = cli("cache", "info", "--cache-dir", str(copy), cwd=tmp_path)  # the new, empty cache is sound
-        assert code == 0 and len(lines) == 2, lines
+        assert code == 0 and len(lines) == 3 and lines[-1].startswith(f"cache: {copy / DB_NAME}: 0 vectors"), lines
 
 
 def test_a_cache_file_that_is_not_a_database_is_replaced(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_a_cache_file_that_is_not_a_database_is_replaced(tmp_path: Path) -> None
     code, lines = cli("run", "--tasks", "WordSim353", "--models", "bm25", "--no-report", "--cache-dir", "cache", cwd=tmp_path)
     assert code == 0 and len(lines) <= 3, lines
     code, lines = cli("cache", "info", "--cache-dir", "cache", cwd=tmp_path)
-    assert code == 0 and len(lines) == 2, lines
+    assert code == 0 and len(lines) == 3 and lines[-1].startswith("cache: ") and ": 0 vectors" in lines[-1], lines
 
 
 def test_cached_vectors_of_the_wrong_length_are_recomputed(tmp_path: Path, warm_cache: tuple[Path, float]) -> None:

@@ -16,7 +16,7 @@ from harness import cli
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "minilm-l3-onnx"
 TASKS = ["WordSim353", "MiniNewsgroupsSubjectRetrieval", "PangLeePolarity"]  # sts, retrieval, classification
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # Ray 2.60 token auth; see README "Running on a cluster"
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # Ray 2.60 token auth; see docs/cluster.md
 ONE_THREAD = {**os.environ, "HARNESS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 

@@ -1,4 +1,4 @@
-"""The Ray driver's loop: queues per model, replicas, calls in flight, retries, the progress bar.
+"""The Ray driver's loop: queues per model, replicas, calls in flight, retries.
 
 ``harness.executors.ray`` describes the policy (scheduling, sharding, faults); this module is
 the one execution of it that ``RayExecutor.execute`` starts.
@@ -34,7 +34,7 @@ class ReplicaOptions:
         shard_size: a role with more distinct texts than this is embedded in shards over the
             model's replicas; None never shards.
         max_retries: how many times a unit is re-queued after the replica running it was lost.
-        progress: show the grid's progress bar and the per-unit lines' node names.
+        progress: show the driver's lines (shards, retries); the grid's bar is the runner's (``harness.progress``).
     """
 
     gpus_per_model: float = 0.0
@@ -78,7 +78,7 @@ class _Slot:
 
 
 class Run:
-    """One execution: queues, replicas, calls in flight, the progress bar."""
+    """One execution: queues, replicas, calls in flight."""
 
     def __init__(self, options: ReplicaOptions, ray: Any, todo: Todo, ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None:
         self.o, self.ray, self.ctx, self.record = options, ray, ctx, record
@@ -92,7 +92,6 @@ class Run:
         self.model_refs: list[Any] = [None] * len(self.models)
         self.actor = ray.remote(Replica)
         self.capacity = self._capacity()
-        self.bar = self._bar(sum(self.remaining))
 
     # ---- the loop ----------------------------------------------------------------------------
     def loop(self) -> None:
@@ -111,8 +110,6 @@ class Run:
             for slot in list(self.slots):
                 self._retire(slot)
             self.marker.unlink(missing_ok=True)
-            if self.bar is not None:
-                self.bar.close()
 
     def _schedule(self) -> None:
         for slot in list(self.slots):
@@ -254,9 +251,7 @@ class Run:
             self.cost[unit.spec.name] = max(self.cost.get(unit.spec.name, 0.0), seconds)
         if node and outcome.status in ("done", "failed"):
             outcome.message = f"{outcome.message} [node {node}]"
-        if self.bar is not None:
-            self.bar.update(1)
-        self.record(outcome)
+        self.record(outcome)  # the runner's overall progress line counts it
 
     # ---- replicas ----------------------------------------------------------------------------
     def _capacity(self, strict: bool = True) -> int:
@@ -311,13 +306,6 @@ class Run:
     # ---- output ------------------------------------------------------------------------------
     def _name(self, unit: _Unit) -> str:
         return str(self.models[unit.model].info.name)
-
-    def _bar(self, total: int) -> Any:
-        if not self.o.progress:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc="units", unit="unit", file=sys.stderr, dynamic_ncols=True, disable=None)
 
     def _say(self, message: str) -> None:
         if self.o.progress:
