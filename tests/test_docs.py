@@ -33,9 +33,12 @@ def harness_invocations(line: str) -> list[list[str]]:
     """The argument lists given to `run_benchmark.py` in one shell line."""
     words = shlex.split(line, comments=True)
     found, current = [], None
+    redirected = False
     for word in words:
         if word in ("&&", "||", ";", "|"):
-            current = None
+            current, redirected = None, False
+        elif redirected or word.startswith((">", "2>", "<")):
+            redirected = True  # a redirection target is not an argument
         elif word.endswith("run_benchmark.py"):
             current = []
             found.append(current)
