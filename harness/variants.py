@@ -123,12 +123,13 @@ class VariantModel(Encoder):
     the encoder of one of its layers) and derives the variant from the whole unit's vectors
     (quantisation ranges are calibrated on its documents)."""
 
-    def __init__(self, base: Encoder, variant: Variant, embedder: Encoder | None = None) -> None:
+    def __init__(self, base: Encoder, variant: Variant, embedder: Encoder | None = None, depth: int | None = None) -> None:
         self.base = base
         self.variant = variant
         self.embedder = embedder or base
         info = base.info
-        self.info = replace(info, name=info.name + variant.suffix, settings={**info.settings, "variant": variant.suffix})
+        layers = {} if depth is None else {"depth": depth}  # the model's layers: the sweep view's compute axis
+        self.info = replace(info, name=info.name + variant.suffix, settings={**info.settings, "variant": variant.suffix, **layers})
 
     def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> Any:
         """Not callable per batch: a variant needs the unit's vectors (``harness.encode.encode_groups``)."""
@@ -163,12 +164,13 @@ def expand(models: list[Encoder], variants: list[Variant]) -> list[Encoder]:
     layers = sorted({v.layer for v in variants if v.layer is not None})
     out: list[Encoder] = []
     for model in models:
-        by_layer: dict[int, Encoder] = {}
-        if layers:
-            from harness.models.layers import layer_encoders
+        if not layers:
+            out += [VariantModel(model, v) for v in variants]
+            continue
+        from harness.models.layers import layer_encoders
 
-            by_layer = layer_encoders(model, layers)
-        out += [VariantModel(model, v, by_layer.get(v.layer) if v.layer is not None else None) for v in variants]
+        by_layer = layer_encoders(model, layers)
+        out += [VariantModel(model, v, by_layer[v.layer], by_layer[v.layer].depth) for v in variants if v.layer is not None]
     return out
 
 

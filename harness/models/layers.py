@@ -99,9 +99,10 @@ class LayerEncoder(Encoder):
 
     splits_tokens: ClassVar[bool] = True
 
-    def __init__(self, adapter: SentenceTransformerAdapter, layer: int, shared: LayerPass) -> None:
+    def __init__(self, adapter: SentenceTransformerAdapter, layer: int, depth: int, shared: LayerPass) -> None:
         self.adapter = adapter
         self.layer = layer
+        self.depth = depth
         self.shared = shared
         self.info = adapter.info  # the same object: filled in when the adapter loads
         self._companions: list[Encoder] = []
@@ -148,7 +149,7 @@ def layer_encoders(model: Encoder, layers: Sequence[int]) -> dict[int, LayerEnco
     if max(layers) > blocks:
         raise ModelError(f"--sweep layer={max(layers)}: model {model.info.name!r} has {blocks} layers (layer=1..{blocks})")
     shared = LayerPass(model, layers)
-    encoders = {layer: LayerEncoder(model, layer, shared) for layer in layers}
+    encoders = {layer: LayerEncoder(model, layer, blocks, shared) for layer in layers}
     for layer, encoder in encoders.items():
         encoder._companions = [other for other_layer, other in encoders.items() if other_layer != layer]
     return encoders
