@@ -75,8 +75,9 @@ def _depths(results: Sequence[StoredResult]) -> dict[str, int]:
 
 
 def sweep_view(board: dict[str, Any], comparison: Any, results: Sequence[StoredResult]) -> list[dict[str, Any]]:
-    """One entry per base model with sweep variants and a full model run: per task type, the
-    grid, every point, and the Pareto front (see the module docstring).
+    """One entry per base model with sweep variants and a full model run: per task type (the
+    full model's tasks of that type, and the variants that have them all), the grid, every
+    point, and the Pareto front (see the module docstring).
 
     Returns:
         ``[{base, depth, types: [{type, label, tasks, full, layers, dims, grid, points, front}]}]``;
@@ -99,10 +100,11 @@ def sweep_view(board: dict[str, Any], comparison: Any, results: Sequence[StoredR
         full = models[base]
         types = []
         for key in [t["key"] for t in board["types"]]:
-            tasks = [t for t, kind in kinds.items() if kind == key and all(t in m["cells"] for m in members)]
-            if not tasks:
+            tasks = [t for t, kind in kinds.items() if kind == key and t in full["cells"]]
+            scored = [m for m in members if all(t in m["cells"] for t in tasks)]  # e.g. rescoring: retrieval only
+            if not tasks or len(scored) < 2:
                 continue
-            points = [_point(m, tasks, depths.get(base), errors) for m in members]
+            points = [_point(m, tasks, depths.get(base), errors) for m in scored]
             variants = [p for p in points if p["variant"]]
             tests = [_worse(p["name"], base, tasks, paired) for p in variants]
             tested = [i for i, (_, p) in enumerate(tests) if p is not None]
