@@ -30,11 +30,11 @@ from harness.errors import DataUnavailable
 from harness.evaluators import _ranking, get_evaluator, retrieval
 from harness.evaluators._similarity import as_matrix, prepare
 from harness.evaluators.base import EvalOutput, Similarity
+from harness.variants import Variant, library_quantize
 
 if TYPE_CHECKING:
     from harness.evaluators.base import Evaluator
     from harness.specs import TaskSpec
-    from harness.variants import Variant
 
 _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
@@ -72,25 +72,22 @@ class QuantisedIndex:
     """
 
     def __init__(self, docs: np.ndarray, quantize: str) -> None:
-        from sentence_transformers.util.quantization import quantize_embeddings
-
         self.quantize = quantize
         self.dim = docs.shape[1]
         self._calibration = docs
         if quantize == "int8":
-            self.codes = quantize_embeddings(docs, "int8", calibration_embeddings=docs)
+            self.codes = library_quantize()(docs, "int8", calibration_embeddings=docs)
             self._first = self.codes.astype(np.float64)  # int8 dot products are exact in float64
         else:
-            self._first = pack_words(quantize_embeddings(docs, "ubinary"))
-            bits = np.unpackbits(quantize_embeddings(docs, "ubinary"), axis=1)[:, : self.dim]
-            self.codes = (2 * bits.astype(np.int8) - 1).astype(np.int8)
+            packed = library_quantize()(docs, "ubinary")
+            self._first = pack_words(packed)
+            self.codes = 2 * np.unpackbits(packed, axis=1)[:, : self.dim].astype(np.int8) - 1
         self.words = self._first.shape[1]
 
     def first_stage(self, queries: np.ndarray) -> np.ndarray:
         """Quantised similarity of float ``queries`` (n, dim) to every document, (n, n_docs):
         ``dim - 2 * hamming`` (binary) or the int8 dot product; integer-valued int64."""
-        from sentence_transformers.util.quantization import quantize_embeddings
-
+        quantize_embeddings = library_quantize()
         if self.quantize == "int8":
             codes = quantize_embeddings(queries, "int8", calibration_embeddings=self._calibration).astype(np.float64)
             return np.rint(codes @ self._first.T).astype(np.int64)

@@ -24,7 +24,7 @@ Quantised vectors are scored as float arrays so that every evaluator works uncha
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -72,16 +72,21 @@ class Variant:
             return vectors
         if self.quantize == "float16":
             return vectors.astype(np.float16).astype(np.float32)
-        try:
-            from sentence_transformers.util.quantization import quantize_embeddings
-        except ImportError:  # sentence-transformers < 6
-            from sentence_transformers.quantization import quantize_embeddings
-
+        quantize_embeddings = library_quantize()
         if self.quantize in ("int8", "uint8"):
             return quantize_embeddings(vectors, self.quantize, calibration_embeddings=calibration).astype(np.float32)
         packed = quantize_embeddings(vectors, self.quantize)
         bits = np.unpackbits(packed.view(np.uint8), axis=1)[:, : vectors.shape[1]]
         return (2.0 * bits - 1.0).astype(np.float32)
+
+
+def library_quantize() -> Callable[..., np.ndarray]:
+    """sentence-transformers' ``quantize_embeddings`` (the library's definition of each precision)."""
+    try:
+        from sentence_transformers.util.quantization import quantize_embeddings
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.quantization import quantize_embeddings
+    return quantize_embeddings
 
 
 def truncate(vectors: np.ndarray, dim: int) -> np.ndarray:
