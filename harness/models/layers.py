@@ -21,6 +21,7 @@ import numpy as np
 from harness.errors import ModelError
 from harness.models.base import Encoder, Role
 from harness.models.sentence_transformers import SentenceTransformerAdapter
+from harness.variants import truncate
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -77,20 +78,20 @@ def pooled_layers(model: SentenceTransformer, texts: list[str], layers: Sequence
 
 class LayerPass:
     """The forward passes of one model for a set of layers; remembers the last batch's output so
-    that every layer's encoder reads the same pass."""
+    that every layer's encoder (``encoders``) reads the same pass."""
 
     def __init__(self, adapter: SentenceTransformerAdapter, layers: Sequence[int]) -> None:
         self.adapter = adapter
         self.layers = tuple(layers)
+        self.encoders: list[LayerEncoder] = []
         self._last: tuple[tuple[str, ...], dict[int, np.ndarray]] | None = None
 
     def vectors(self, texts: list[str], layer: int) -> np.ndarray:
         """Layer ``layer``'s vectors of ``texts`` (already prefixed), shape (len(texts), dim)."""
         key = tuple(texts)
         if self._last is None or self._last[0] != key:
-            self.adapter.load()
-            st_model = self.adapter.sentence_transformer
-            self._last = (key, pooled_layers(st_model, texts, self.layers, normalize=self.adapter.normalize))
+            model = self.adapter.sentence_transformer
+            self._last = (key, pooled_layers(model, texts, self.layers, normalize=self.adapter.normalize))
         return self._last[1][layer]
 
 
@@ -105,12 +106,10 @@ class LayerEncoder(Encoder):
         self.depth = depth
         self.shared = shared
         self.info = adapter.info  # the same object: filled in when the adapter loads
-        self._companions: list[Encoder] = []
+        shared.encoders.append(self)
 
     def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> np.ndarray:
         """Layer ``layer``'s vectors of ``texts``, truncated to the adapter's ``dim`` if it has one."""
-        from harness.variants import truncate
-
         prefix = self.prompt_for(role, task)
         vectors = self.shared.vectors([prefix + t for t in texts] if prefix else texts, self.layer)
         return truncate(vectors, self.adapter.dim) if self.adapter.dim is not None else vectors
@@ -129,7 +128,8 @@ class LayerEncoder(Encoder):
         return self.adapter.token_spans(texts)
 
     def companions(self) -> list[Encoder]:
-        return self._companions
+        """The other layers of the same pass."""
+        return [other for other in self.shared.encoders if other is not self]
 
 
 def layer_encoders(model: Encoder, layers: Sequence[int]) -> dict[int, LayerEncoder]:
@@ -149,7 +149,4 @@ def layer_encoders(model: Encoder, layers: Sequence[int]) -> dict[int, LayerEnco
     if max(layers) > blocks:
         raise ModelError(f"--sweep layer={max(layers)}: model {model.info.name!r} has {blocks} layers (layer=1..{blocks})")
     shared = LayerPass(model, layers)
-    encoders = {layer: LayerEncoder(model, layer, blocks, shared) for layer in layers}
-    for layer, encoder in encoders.items():
-        encoder._companions = [other for other_layer, other in encoders.items() if other_layer != layer]
-    return encoders
+    return {layer: LayerEncoder(model, layer, blocks, shared) for layer in layers}
