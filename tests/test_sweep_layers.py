@@ -54,14 +54,13 @@ def _mini_sts(tmp_path: Path, shared_datasets: Path, rows: int = 40) -> harness.
     return harness.TaskSpec(name="MiniSTS", type="sts", main_score="cosine_spearman", data={"local": "minists"})
 
 
-def test_a_3x2_grid_runs_one_forward_pass_per_batch_and_layer_6_scores_as_the_plain_model(tmp_path: Path, shared_datasets: Path) -> None:
+def test_a_3x2_grid_runs_one_forward_pass_per_batch_and_layer_6_scores_as_the_plain_model(tmp_path: Path, shared_datasets: Path, minilm) -> None:
     spec = _mini_sts(tmp_path, shared_datasets)
-    model = load_model("minilm-l6")
-    model.load()
+    model = minilm
     calls: list[int] = []
     # sentence-transformers calls the model's ``forward`` directly (no module hooks): count the
     # calls of its embedding layer, which every forward pass goes through once
-    model.sentence_transformer[0].auto_model.embeddings.register_forward_hook(lambda module, args, output: calls.append(1))
+    hook = model.sentence_transformer[0].auto_model.embeddings.register_forward_hook(lambda module, args, output: calls.append(1))
     options = dict(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", batch_size=16, verbose=False)
     run = harness.evaluate(model, [spec], results_dir=tmp_path / "r", sweep=["layer=2,4,6", "dim=384,128"], **options)
     texts = {json.loads(line)[key] for line in (tmp_path / "data" / "minists" / "test.jsonl").read_text().splitlines() for key in ("sentence1", "sentence2")}
@@ -75,6 +74,7 @@ def test_a_3x2_grid_runs_one_forward_pass_per_batch_and_layer_6_scores_as_the_pl
     again = harness.evaluate(model, [spec], results_dir=tmp_path / "r2", sweep=["layer=2,4,6", "dim=384,128"], **options)
     assert len(calls) == math.ceil(len(texts) / 16)
     assert {r.model_name.split("@")[1]: r.main_score for r in again.results} == scores
+    hook.remove()
     plain = harness.evaluate(model, [spec], results_dir=tmp_path / "r3", **options)
     assert scores["layer=6,dim=384"] == pytest.approx(plain.results[0].main_score, abs=1e-6)
 
