@@ -4,10 +4,11 @@ front of quality against cost (bytes per vector, and layers as a proxy for compu
 
 "Free" compressions: variants not significantly worse than the full model (the base model itself,
 no ``@`` suffix) on the type's tasks, from the comparison's paired statistics (``harness.stats``):
-with one task, that task's paired test (Holm over its pairs); with several, the mean paired
-difference over the tasks, its variance the sum of the per-task paired variances (read from their
-95% intervals, as ``tiers.combined_tiers``), a two-sided z-test, Holm over the base's variants.
-A variant with no paired test against the full model is neither free nor worse (None).
+with one task, the p-value of that task's paired test of the two; with several, a two-sided z-test
+of the mean paired difference over the tasks, its variance the sum of the per-task paired
+variances (read from their 95% intervals, as ``tiers.combined_tiers``). Holm over the base's
+variants (the comparisons this view makes, not every pair of the task). A variant with no paired
+test against the full model is neither free nor worse (None).
 """
 
 from __future__ import annotations
@@ -34,26 +35,25 @@ def pareto_front(points: Sequence[tuple[float, float, float]]) -> list[int]:
     return front
 
 
-def _paired(comparison: Any) -> dict[tuple[str, str, str], tuple[float, float, bool]]:
-    """(task, model, other) -> (score difference model - other, its variance, significant)."""
+def _paired(comparison: Any) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+    """(task, model, other) -> (score difference model - other, its variance, raw p-value)."""
     z = NormalDist().inv_cdf(1 - comparison.method["alpha"] / 2)
     out = {}
-    columns = ["task", "model_a", "model_b", "delta", "ci_low", "ci_high", "significant"]
-    for task, a, b, delta, low, high, significant in comparison.pairs[columns].itertuples(index=False):
+    columns = ["task", "model_a", "model_b", "delta", "ci_low", "ci_high", "p_value"]
+    for task, a, b, delta, low, high, p_value in comparison.pairs[columns].itertuples(index=False):
         variance = ((high - low) / (2 * z)) ** 2
-        out[(task, a, b)] = (float(delta), float(variance), bool(significant))
-        out[(task, b, a)] = (-float(delta), float(variance), bool(significant))
+        out[(task, a, b)] = (float(delta), float(variance), float(p_value))
+        out[(task, b, a)] = (-float(delta), float(variance), float(p_value))
     return out
 
 
-def _worse(variant: str, full: str, tasks: Sequence[str], paired: Mapping[tuple[str, str, str], tuple[float, float, bool]]) -> tuple[float | None, float | None]:
+def _worse(variant: str, full: str, tasks: Sequence[str], paired: Mapping[tuple[str, str, str], tuple[float, float, float]]) -> tuple[float | None, float | None]:
     """(mean difference variant - full, raw p of the paired test) or (None, None) when untested."""
     rows = [paired.get((t, variant, full)) for t in tasks]
     if any(r is None for r in rows):
         return None, None
     if len(rows) == 1:
-        delta, _, significant = rows[0]
-        return delta, (0.0 if significant else 1.0)  # the task's own Holm-adjusted decision
+        return rows[0][0], rows[0][2]
     delta = float(np.mean([r[0] for r in rows]))
     spread = float(np.sqrt(sum(r[1] for r in rows))) / len(rows)
     if spread == 0:
@@ -108,11 +108,9 @@ def sweep_view(board: dict[str, Any], comparison: Any, results: Sequence[StoredR
             variants = [p for p in points if p["variant"]]
             tests = [_worse(p["name"], base, tasks, paired) for p in variants]
             tested = [i for i, (_, p) in enumerate(tests) if p is not None]
-            adjusted = holm(np.array([tests[i][1] for i in tested])) if len(tasks) > 1 and tested else None
+            adjusted = holm(np.array([tests[i][1] for i in tested])) if tested else []
             for n, i in enumerate(tested):
-                delta, p_value = tests[i]
-                p_final = adjusted[n] if adjusted is not None else p_value
-                variants[i]["free"] = not (delta < 0 and p_final < alpha)
+                variants[i]["free"] = not (tests[i][0] < 0 and adjusted[n] < alpha)
             costed = [p for p in points if p["bytes"] is not None and p["layer"] is not None]
             for i in pareto_front([(p["bytes"], p["layer"], p["mean"]) for p in costed]):
                 costed[i]["front"] = True
