@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from harness.evaluators.base import Evaluator
     from harness.specs import TaskSpec
 
-_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+_BYTE_BITS = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
 
 class NotRescorable(DataUnavailable):

@@ -61,7 +61,7 @@ def test_a_3x2_grid_runs_one_forward_pass_per_batch_and_layer_6_scores_as_the_pl
     # sentence-transformers calls the model's ``forward`` directly (no module hooks): count the
     # calls of its embedding layer, which every forward pass goes through once
     hook = model.sentence_transformer[0].auto_model.embeddings.register_forward_hook(lambda module, args, output: calls.append(1))
-    options = dict(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", batch_size=16, verbose=False)
+    options = {"data_dir": tmp_path / "data", "cache_dir": tmp_path / "cache", "batch_size": 16, "verbose": False}
     run = harness.evaluate(model, [spec], results_dir=tmp_path / "r", sweep=["layer=2,4,6", "dim=384,128"], **options)
     texts = {json.loads(line)[key] for line in (tmp_path / "data" / "minists" / "test.jsonl").read_text().splitlines() for key in ("sentence1", "sentence2")}
     assert len(calls) == math.ceil(len(texts) / 16)  # 6 variants, every text through the model once
