@@ -105,3 +105,5 @@ def test_the_page_shows_the_grid(page: dict, tmp_path: Path) -> None:
     html = render_report(page["results"], tmp_path, n_resamples=1000).read_text(encoding="utf-8")
     assert 'id="sweeps"' in html and "sweep-grid" in html and "layer \\ dim" in html
     assert html.count("◆") >= 2 and "free" in html and "worse" in html
+    section = html[html.index('id="sweeps"'):]
+    assert "quantize=binary,rescore=0</td>" in section and "quantize=binary,rescore=100</td>" in section  # with and without
