@@ -82,7 +82,7 @@ class QuantisedIndex:
             packed = library_quantize()(docs, "ubinary")
             self._first = pack_words(packed)
             self.codes = 2 * np.unpackbits(packed, axis=1)[:, : self.dim].astype(np.int8) - 1
-        self.words = self._first.shape[1]
+        self.width = self._first.shape[1]  # values per document row of the first stage (64-bit words, or dims)
 
     def first_stage(self, queries: np.ndarray) -> np.ndarray:
         """Quantised similarity of float ``queries`` (n, dim) to every document, (n, n_docs):
@@ -117,7 +117,7 @@ def ranked_runs(
     n_q, n_docs = queries.shape[0], len(id_rank)
     k, rescore = min(k, n_docs), min(rescore, n_docs)
     depth = max(k, rescore)
-    chunk = max(1, max_chunk_scores // max(n_docs * index.words, 1))
+    chunk = max(1, max_chunk_scores // max(n_docs * index.width, 1))
     for start in range(0, n_q, chunk):
         rows = slice(start, min(start + chunk, n_q))
         similarity = index.first_stage(queries[rows])

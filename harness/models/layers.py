@@ -14,6 +14,7 @@ model's, plus ``layer``). A later unit of another layer then reads them from the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -30,9 +31,16 @@ if TYPE_CHECKING:
     from harness.specs import TaskSpec
 
 
-def depth(model: SentenceTransformer) -> int:
-    """Transformer blocks of the model's first module (``num_hidden_layers`` of its config)."""
-    return int(model[0].auto_model.config.num_hidden_layers)
+def depth(model: SentenceTransformer, name: str) -> int:
+    """Transformer blocks of the model's first module (``num_hidden_layers`` of its config).
+
+    Raises:
+        ModelError: the config does not say (not a transformer encoder sentence-transformers knows).
+    """
+    blocks = getattr(model[0].auto_model.config, "num_hidden_layers", None)  # a library config, not a harness model
+    if not isinstance(blocks, int):
+        raise ModelError(f"--sweep layer: model {name!r} does not state its number of layers (num_hidden_layers)")
+    return blocks
 
 
 def pooled_layers(model: SentenceTransformer, texts: list[str], layers: Sequence[int], *, normalize: bool) -> dict[int, np.ndarray]:
@@ -105,7 +113,7 @@ class LayerEncoder(Encoder):
         self.layer = layer
         self.depth = depth
         self.shared = shared
-        self.info = adapter.info  # the same object: filled in when the adapter loads
+        self.info = replace(adapter.info, name=f"{adapter.info.name}@layer={layer}")  # loaded: its fields are known
         shared.encoders.append(self)
 
     def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> np.ndarray:
@@ -145,7 +153,7 @@ def layer_encoders(model: Encoder, layers: Sequence[int]) -> dict[int, LayerEnco
             f"--sweep layer: model {model.info.name!r} cannot expose its layers (layer sweeps need a sentence-transformers model)"
         )
     model.load()
-    blocks = depth(model.sentence_transformer)
+    blocks = depth(model.sentence_transformer, model.info.name)
     if max(layers) > blocks:
         raise ModelError(f"--sweep layer={max(layers)}: model {model.info.name!r} has {blocks} layers (layer=1..{blocks})")
     shared = LayerPass(model, layers)
