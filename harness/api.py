@@ -165,7 +165,9 @@ def evaluate(
         model_name: name recorded for an encoder object.
         use_cache: False keeps vectors only in memory for this call (still shared across its tasks).
         sweep: ``["dim=64,128", "quantize=none,binary"]``: score every combination of each model,
-            each a model of its own (``<model>@dim=64,quantize=binary``), derived from one encode.
+            each a model of its own (``<model>@dim=64,quantize=binary``), derived from one encode;
+            also ``layer=2,4`` (sentence-transformers models) and ``rescore=0,100`` (with a binary or
+            int8 quantisation; retrieval tasks only). See docs/sweeps.md.
         executor: ``"local"`` (this process), ``"ray"`` (a Ray cluster; ``pip install -e .[ray]``)
             or an object with ``execute``. The next four options need ``"ray"``:
         ray_address: what ``ray.init`` accepts (``auto``, ``HOST:PORT``, ``ray://HOST:10001``);

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", help="embedding cache (default: $HARNESS_CACHE_DIR or ~/.cache/harness)")
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     run.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2",
-                     help="score variants of each model: dim=64,128 | quantize=none,float16,int8,uint8,binary,ubinary (repeatable)")
+                     help="score variants of each model: layer=2,4 | dim=64,128 | quantize=none,float16,int8,uint8,binary,ubinary | "
+                          "rescore=0,100 (with quantize=binary|ubinary|int8; docs/sweeps.md) (repeatable)")
     run.add_argument("--no-report", action="store_true", help="do not render the report after the run")
     run.add_argument("--max-cost", type=float, metavar="USD", help="stop each API model (openai:...) before it spends more than USD in this run")
     run.add_argument("--executor", choices=["local", "ray"], default="local", help="run units here (default) or on a Ray cluster (pip install -e .[ray])")

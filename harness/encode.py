@@ -144,6 +144,17 @@ def _one_dimension(hits: dict[bytes, Any]) -> dict[bytes, Any]:
     return hits if len(dims) == 1 else {k: v for k, v in hits.items() if _dimension(v) == dim}
 
 
+def _store_companion(model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, cache: EmbeddingCache) -> None:
+    """Cache ``model``'s vectors of ``texts``, which the batch just encoded also computed."""
+    described = model_identity(model)
+    if described is None:
+        return
+    identity, persist = described
+    vectors = _check_batch(model.encode(texts, role=role, task=task, batch_size=batch_size), len(texts), model.info.name, task, None)
+    keys = text_keys(identity, role, model.prompt_for(role, task), texts)
+    cache.put_many(identity, {"name": model.info.name, "revision": model.info.revision}, keys, vectors, persist=persist)
+
+
 def _encode_role(
     model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
 ) -> Any:
@@ -163,6 +174,9 @@ def _encode_role(
 
     def store(positions: np.ndarray, vectors: Any) -> None:
         cache.put_many(identity, description, [keys[missing[p]] for p in positions], vectors, persist=persist)
+        batch = [texts[missing[p]] for p in positions]
+        for other in model.companions():
+            _store_companion(other, batch, role=role, task=task, batch_size=batch_size, cache=cache)
 
     if missing:
         fresh, seconds = encode_unique(

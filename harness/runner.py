@@ -26,9 +26,9 @@ from harness.data import load_task_data
 from harness.data.types import RetrievalData, TaskData
 from harness.encode import encode_groups
 from harness.errors import MAX_VALUE, DataUnavailable, HarnessError, one_line
-from harness.evaluators import get_evaluator
 from harness.models.base import usage_between
 from harness.progress import RunProgress
+from harness.rescore import evaluator_for
 from harness.specs import TaskSpec
 from harness.store import ResultDocument, StoredResult, find_result, sweep_temp_files, write_result
 
@@ -108,7 +108,7 @@ def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: in
     """
     began = time.perf_counter()
     usage = model.usage()
-    evaluator = get_evaluator(spec.type)
+    evaluator = evaluator_for(model.variant, spec)  # a rescoring sweep variant: two-stage retrieval
     options = spec.evaluator_options()
     groups = evaluator.text_groups(data, options)
     label = f"{model.info.name} · {spec.name}"

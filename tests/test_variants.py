@@ -53,18 +53,19 @@ def test_sweep_parsing_and_names() -> None:
     variants = parse_sweeps(["quantize=none,binary", "dim=64,128"])
     assert [v.suffix for v in variants] == ["@dim=64", "@dim=64,quantize=binary", "@dim=128", "@dim=128,quantize=binary"]
     assert parse_sweeps([]) == []  # no sweep: the models themselves, unwrapped
-    for bad in ["dim=0", "colour=red", "quantize=int4", "dim", "layer=3"]:
+    for bad in ["dim=0", "colour=red", "quantize=int4", "dim", "layer=0", "rescore=10"]:
         with pytest.raises(HarnessError, match="--sweep"):
             parse_sweeps([bad])
 
 
 def test_a_layer_sweep_is_refused_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 17: ``layer=N`` was stored as ``@layer=N`` over the final layer's vectors."""
+    """Issue 17: ``layer=N`` was stored as ``@layer=N`` over the final layer's vectors; a model
+    without layers (issue 22) is refused."""
     from harness.cli import main
 
     code = main(["run", "--tasks", "WordSim353", "--models", "random", "--sweep", "layer=3", "--results", str(tmp_path / "r"), "--no-report", "--no-cache"])
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert code == 2 and len(lines) == 1 and "--sweep layer: not supported yet" in lines[0], lines
+    assert code == 2 and len(lines) == 1 and "--sweep layer: model 'harness/random' cannot expose its layers" in lines[0], lines
     assert not list(tmp_path.rglob("*.json"))
 
 

@@ -158,6 +158,7 @@ def json_text(page: dict[str, Any]) -> str:
         "suite_comparison": page["suite_rows"],
         "suite_verdict": page["suite_verdict"],
         "variants": page["variants"],
+        "sweeps": page["sweeps"],
         "published_comparison": page["published"],
     }
     return json.dumps(payload, default=str, allow_nan=False)

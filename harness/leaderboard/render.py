@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.leaderboard import details, export, plots, tiers
+from harness.leaderboard import details, export, plots, sweeps, tiers
 from harness.leaderboard.data import dedupe, gather
 from harness.store import StoredResult, atomic_write_bytes
 
@@ -140,6 +140,7 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
         "comparison": comparison,
         "details": details.task_details(results, comparison),
         "variants": details.variant_groups(board, comparison),
+        "sweeps": sweeps.sweep_view(board, comparison, results),
         "published": details.published_rows(results),
         "suites_compared": compared,
         "suite_rows": suite_rows,

@@ -111,6 +111,12 @@ class Encoder(ABC):
         """The encoder whose vectors the encode path computes: itself (a sweep variant: its base)."""
         return self
 
+    def companions(self) -> list[Encoder]:
+        """Encoders whose vectors each ``encode`` call of this one also computes (the other layers
+        of one forward pass, ``harness.models.layers``): the encode path caches theirs with each
+        batch, reading them through their own ``encode`` for the same texts."""
+        return []
+
     def scored_info(self, dim: int) -> ModelInfo:
         """The info to record for vectors of ``dim`` dimensions as scored."""
         return self.info

@@ -78,6 +78,12 @@ class SentenceTransformerAdapter(Adapter):
     def _identity_files(self) -> list[Path]:
         return [Path(self.model_id)] if self.is_local else []
 
+    @property
+    def sentence_transformer(self) -> SentenceTransformer:
+        """The loaded model (for ``harness.models.layers``)."""
+        self.load()
+        return self._model
+
     def _describe(self) -> None:
         self.info.n_parameters = sum(p.numel() for p in self._model.parameters())
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
