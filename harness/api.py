@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,8 +149,12 @@ def evaluate(
     gpus_per_model: float | None = None,
     cpus_per_unit: float | None = None,
     shard_size: int | None = None,
+    max_batch_tokens: int | None = None,
+    devices: Sequence[str] | None = None,
     max_cost: float | None = None,
     allow_absolute_paths: bool = False,
+    model_dirs: Sequence[str | Path] = (),
+    model_options: Mapping[str, str] | None = None,
     verbose: bool = True,
 ) -> RunResult:
     """Evaluate one or more models on tasks; results go to the store exactly as the CLI writes them.
@@ -175,10 +179,18 @@ def evaluate(
         gpus_per_model, cpus_per_unit: resources of each model replica (default 0 and 1).
         shard_size: a corpus with more distinct texts is embedded in shards over the replicas
             (default 50,000).
+        max_batch_tokens: fill each batch up to this many tokens (padding included) instead of
+            ``batch_size`` texts (models that count tokens; ``harness.batching``).
+        devices: ``["cuda:0", "cuda:1"]`` or ``["auto"]``: one replica per device of this machine
+            sharing each task's texts (needs Ray; ``docs/accelerators.md``).
         max_cost: USD each model billed per token (``openai:...``) may spend in this call; it
             stops with one error line before going over (``harness.models.http``).
         allow_absolute_paths: let a spec's ``data.local`` and split names be absolute or leave
             ``data_dir`` (off: such a task fails with one line; ``harness.paths``).
+        model_dirs: folders of model cards besides ``models/`` (docs/model-cards.md).
+        model_options: ``{"dtype": "bfloat16", "attn_implementation": "sdpa", "device": "cuda:0"}``
+            for every model's load; dtype and attention make each model one of its own,
+            stored as ``<name>@dtype=bfloat16``.
     """
     config = RunConfig.create(
         models=list(model) if isinstance(model, (list, tuple)) else [model],
@@ -198,8 +210,12 @@ def evaluate(
         gpus_per_model=gpus_per_model,
         cpus_per_unit=cpus_per_unit,
         shard_size=shard_size,
+        max_batch_tokens=max_batch_tokens,
+        devices=tuple(devices) if devices is not None else None,
         max_cost=max_cost,
         allow_absolute_paths=allow_absolute_paths,
+        model_dirs=tuple(model_dirs),
+        model_options=dict(model_options or {}),
         verbose=verbose,
     )
     return run(config)
@@ -220,21 +236,22 @@ def run(config: RunConfig) -> RunResult:
     executor = make_executor(config)
     specs = resolve_tasks(config.tasks, config.suite, config.task_dirs)
     name = config.model_name if len(config.models) == 1 else None
-    caps = _spending_caps(config.models, config.max_cost)
-    models = expand([load_model(m, name=name, **cap) for m, cap in zip(config.models, caps)], parse_sweeps(config.sweep))
+    caps = _spending_caps(config.models, config.max_cost, config.model_dirs)
+    loads = [load_model(m, name=name, model_dirs=config.model_dirs, load_options=config.model_options, **cap) for m, cap in zip(config.models, caps)]
+    models = expand(loads, parse_sweeps(config.sweep))
     summary = runner.run(models, specs, config, executor)
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)
 
 
-def _spending_caps(models: Sequence[Any], max_cost: float | None) -> list[dict[str, Any]]:
+def _spending_caps(models: Sequence[Any], max_cost: float | None, model_dirs: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
     """``{"max_cost": ...}`` for each model named by a string whose adapter is billed, ``{}`` for the others."""
     if max_cost is None:
         return [{} for _ in models]
     from harness.models import is_billed
 
-    caps = [{"max_cost": max_cost} if isinstance(m, str) and is_billed(m) else {} for m in models]
+    caps = [{"max_cost": max_cost} if isinstance(m, str) and is_billed(m, model_dirs) else {} for m in models]
     if not any(caps):
         raise ModelError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
     return caps

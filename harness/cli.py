@@ -29,6 +29,10 @@ def _add_task_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-dir", action="append", default=[], metavar="DIR", help="add every *.yaml spec under DIR (repeatable)")
 
 
+def _add_model_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-dir", action="append", default=[], metavar="DIR", help="add every *.yaml model card under DIR (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Benchmark text-embedding models on declarative tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", help="run every task of this suite (default: 'default' when --tasks is not given)")
     run.add_argument("--tasks", type=_csv_list, help="comma-separated task names or spec files")
     run.add_argument("--models", type=_csv_list, help="comma-separated models (default: minilm-l6,minilm-l3-onnx,bm25)")
+    _add_model_source_args(run)
+    run.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                     help="load every model with dtype=float32|bfloat16|float16, attn_implementation=sdpa|flash_attention_2|eager or device=cpu|cuda:N (repeatable; docs/model-cards.md)")
     _add_task_source_args(run)
     run.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
     run.add_argument("--allow-absolute-paths", action="store_true", help="let a spec's data.local and split names be absolute or leave --data-dir (off: such a spec fails)")
@@ -56,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gpus-per-model", type=float, metavar="N", help="with --executor ray: GPUs per model replica (default 0)")
     run.add_argument("--cpus-per-unit", type=float, metavar="N", help="with --executor ray: CPUs per model replica (default 1)")
     run.add_argument("--shard-size", type=int, metavar="N", help="with --executor ray: embed a corpus of more texts in shards over the replicas (default 50000)")
+    run.add_argument("--max-batch-tokens", type=int, metavar="N", help="fill each batch up to N tokens (padding included, the model's tokenizer) instead of --batch-size texts")
+    run.add_argument("--devices", type=_csv_list, metavar="DEV,DEV|auto", help="one model replica per device (cuda:0,cuda:1; cpu,cpu; auto: every GPU) sharing each task's texts; needs Ray (pip install -e .[ray])")
 
     listing = sub.add_parser("list", help="list tasks, models or suites")
     listing.add_argument("what", choices=["tasks", "models", "suites"])
@@ -64,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--source", choices=["specs", "mteb"], default="specs",
                          help="task specs (default) or every supported task of the installed mteb (run them as mteb:NAME)")
     _add_task_source_args(listing)
+    _add_model_source_args(listing)
 
     compare = sub.add_parser("compare", help="which differences between models are significant")
     compare.add_argument("--results", default="results")
@@ -136,12 +146,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         from harness.models.registry import adapter_kinds, model_aliases
 
         rows = []
-        for name, alias in model_aliases().items():
+        for name, alias in model_aliases(args.model_dir).items():
             missing = alias.missing_packages()
             status = f"not installed ({alias.install})" if missing else "installed"
-            rows.append([name, alias.adapter, status, alias.description])
-        rows += [[kind, kind, "", "adapter (KIND:ARG for a path or hub id)"] for kind in adapter_kinds()]
-        print(_table(rows, ["name", "adapter", "status", "description"]))
+            rows.append([name, alias.adapter, status, alias.records if alias.records != name else "", alias.description])
+        rows += [[kind, kind, "", "", "adapter (KIND:ARG for a path or hub id)"] for kind in adapter_kinds()]
+        print(_table(rows, ["name", "adapter", "status", "stored as", "description"]))
         return 0
     from harness import api
 

@@ -8,12 +8,14 @@ repeated in every signature.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from harness.accelerators import parse_devices
 from harness.errors import HarnessError, brief
 
 DEFAULT_SUITE = "default"
@@ -38,8 +40,12 @@ _CLI_FIELDS = {
     "gpus_per_model": "gpus_per_model",
     "cpus_per_unit": "cpus_per_unit",
     "shard_size": "shard_size",
+    "max_batch_tokens": "max_batch_tokens",
+    "devices": "devices",
     "max_cost": "max_cost",
     "allow_absolute_paths": "allow_absolute_paths",
+    "model_dir": "model_dirs",
+    "model_option": "model_options",
 }
 _RAY_FLAGS = {"ray_address": "--ray-address", "gpus_per_model": "--gpus-per-model", "cpus_per_unit": "--cpus-per-unit", "shard_size": "--shard-size"}
 
@@ -68,9 +74,17 @@ class RunConfig(BaseModel):
         executor: ``"local"``, ``"ray"`` or an object with ``execute``.
         ray_address, gpus_per_model, cpus_per_unit, shard_size: Ray options (only with ``"ray"``;
             None: the Ray executor's defaults).
+        max_batch_tokens: batches of at most this many tokens (padding included) instead of
+            ``batch_size`` texts, for models that count tokens.
+        devices: ``--devices`` (``auto`` or e.g. ``cuda:0,cuda:1``): one replica per device on a
+            local Ray instance, sharing each unit's texts (``harness.accelerators``).
         max_cost: USD each billed model may spend in this run.
         allow_absolute_paths: a spec's ``data.local`` and split names may be absolute or leave the
             data root (``harness.paths``); off, such a spec fails with one line.
+        model_dirs: extra folders of model cards (``--model-dir``; ``harness.models.cards``).
+        model_options: ``--model-option`` values for every model's load (``dtype``,
+            ``attn_implementation``, ``device``: ``harness.models.load_options``); given as
+            ``KEY=VALUE`` strings or a mapping, checked here.
         verbose: per-unit lines and progress bars on stderr.
     """
 
@@ -93,9 +107,22 @@ class RunConfig(BaseModel):
     gpus_per_model: float | None = None
     cpus_per_unit: float | None = None
     shard_size: int | None = None
+    max_batch_tokens: int | None = None
+    devices: tuple[str, ...] | None = None
     max_cost: float | None = None
     allow_absolute_paths: bool = False
+    model_dirs: tuple[str | Path, ...] = ()
+    model_options: dict[str, str] = Field(default_factory=dict)
     verbose: bool = True
+
+    @field_validator("model_options", mode="before")
+    @classmethod
+    def _parse_model_options(cls, value: Any) -> Any:
+        from harness.models.load_options import parse_model_options
+
+        if isinstance(value, Mapping):
+            value = [f"{key}={option}" for key, option in value.items()]
+        return parse_model_options(value)  # a bad option raises ModelError: one line naming --model-option
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -106,7 +133,11 @@ class RunConfig(BaseModel):
             raise _refuse("--tasks: no task given")
         if self.batch_size < 1:
             raise _refuse(f"--batch-size: must be at least 1 (got {self.batch_size})")
-        if self.executor == "ray":
+        if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
+            raise _refuse(f"--max-batch-tokens: must be at least 1 (got {self.max_batch_tokens})")
+        if self.devices is not None:
+            self._check_devices()
+        if self.executor == "ray" or self.devices is not None:
             if self.gpus_per_model is not None and self.gpus_per_model < 0:
                 raise _refuse(f"--gpus-per-model: must be 0 or more (got {self.gpus_per_model})")
             if self.cpus_per_unit is not None and self.cpus_per_unit <= 0:
@@ -120,6 +151,18 @@ class RunConfig(BaseModel):
         if self.executor != "local" and not callable(getattr(self.executor, "execute", None)):
             raise _refuse(f"--executor: unknown executor {brief(self.executor)} (choose from {', '.join(EXECUTORS)})")
         return self
+
+    def _check_devices(self) -> None:
+        """``--devices`` runs a local Ray instance itself: no cluster address, no GPU share."""
+        try:
+            parse_devices(",".join(self.devices or ()))
+        except HarnessError as err:
+            raise _refuse(str(err)) from None
+        if self.executor not in ("local", "ray"):
+            raise _refuse("--devices: only with the local or ray executor")
+        clash = [flag for name, flag in _RAY_FLAGS.items() if name in ("ray_address", "gpus_per_model") and getattr(self, name) is not None]
+        if clash:
+            raise _refuse(f"--devices: not with {', '.join(clash)} (--devices names this machine's devices; on a cluster use --gpus-per-model)")
 
     @classmethod
     def create(cls, **options: Any) -> RunConfig:

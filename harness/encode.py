@@ -3,8 +3,8 @@
 For one (model, task) it deduplicates identical texts per role across all text groups, looks
 them up in the embedding cache (a hit of another dimension than the others is a miss), sorts the
 misses by length (long first, so padding inside a batch is small and an out-of-memory error shows
-up in the first batch), calls the model batch by batch
-with a progress bar, checks every vector (count, dimension, finite values), stores each batch in
+up in the first batch), calls the model batch by batch (a fixed count, or as many texts as fit a
+token budget; an accelerator out-of-memory error halves the batch) with a progress bar, checks every vector (count, dimension, finite values), stores each batch in
 the cache as soon as it is computed, and scatters the vectors back to each group's order.
 """
 
@@ -14,12 +14,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from harness import long_documents
+from harness.accelerators import is_out_of_memory, peak_memory_bytes, reset_peak_memory
+from harness.batching import Batching, EncodeStats, back_off
 from harness.cache import EmbeddingCache, model_identity, text_keys
 from harness.errors import ModelError
 from harness.evaluators.base import Role, TextGroup
@@ -28,23 +29,6 @@ from harness.specs import TaskSpec
 
 if TYPE_CHECKING:
     from harness.variants import Variant
-
-
-@dataclass
-class EncodeStats:
-    """What the encode path did for one unit: texts asked for, unique texts, seconds spent in the model."""
-
-    texts: int = 0
-    unique_texts: int = 0
-    cached: int = 0
-    encoded: int = 0
-    seconds: float = 0.0
-    by_role: dict[str, int] = field(default_factory=dict)
-    long_documents: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def texts_per_second(self) -> float | None:
-        return self.encoded / self.seconds if self.seconds > 0 else None
 
 
 def _is_sparse(matrix: Any) -> bool:
@@ -93,37 +77,55 @@ def encode_unique(
     *,
     role: Role,
     task: TaskSpec,
-    batch_size: int,
+    batching: Batching,
     label: str,
     on_batch: Callable[[np.ndarray, Any], None] | None = None,
 ) -> tuple[Any, float]:
-    """Embed distinct ``texts`` in length-sorted batches.
+    """Embed distinct ``texts`` in length-sorted batches (long first) of ``batching``'s sizes.
 
-    ``on_batch(positions, vectors)`` is called after each batch with the positions (in ``texts``)
-    it covered, e.g. to store them in the cache.
+    An accelerator out-of-memory error halves the batch and retries the same texts
+    (``batching.cap`` keeps the size that fits). ``on_batch(positions, vectors)`` is called after
+    each batch with the positions (in ``texts``) it covered, e.g. to store them in the cache.
 
     Returns:
         (vectors of shape (len(texts), dim) in the order of ``texts``, seconds spent in the model).
+
+    Raises:
+        ModelError: one text alone does not fit in the accelerator's memory.
     """
     name = model.info.name
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0.0
     order = np.argsort([-len(t) for t in texts], kind="stable")
+    ordered = [texts[i] for i in order]
+    tokens = model.count_tokens(ordered, role=role, task=task) if batching.max_tokens is not None else None
+    batching.counted = batching.counted and (tokens is not None or batching.max_tokens is None)
     parts: list[Any] = []
     dim: int | None = None
     seconds = 0.0
+    start = 0
     with _progress(len(texts), label) as bar:
-        for start in range(0, len(texts), batch_size):
-            batch = [texts[i] for i in order[start : start + batch_size]]
+        while start < len(texts):
+            size = batching.size_at(tokens, start)
+            batch = ordered[start : start + size]
             began = time.perf_counter()
-            vectors = model.encode(batch, role=role, task=task, batch_size=batch_size)
+            try:
+                vectors = model.encode(batch, role=role, task=task, batch_size=size)
+            except Exception as err:
+                if not is_out_of_memory(err):
+                    raise
+                seconds += time.perf_counter() - began
+                back_off(batching, batch, name, task, role)
+                continue
             seconds += time.perf_counter() - began
             vectors = _check_batch(vectors, len(batch), name, task, dim)
             dim = vectors.shape[1]
             parts.append(vectors)
+            batching.largest = max(batching.largest, size)
             if on_batch is not None:
-                on_batch(order[start : start + batch_size], vectors)
-            bar.update(len(batch))
+                on_batch(order[start : start + size], vectors)
+            bar.update(size)
+            start += size
     sorted_vectors = _stack(parts)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
@@ -156,12 +158,12 @@ def _store_companion(model: Encoder, texts: list[str], *, role: Role, task: Task
 
 
 def _encode_role(
-    model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, label: str, cache: EmbeddingCache | None, stats: EncodeStats
+    model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batching: Batching, label: str, cache: EmbeddingCache | None, stats: EncodeStats
 ) -> Any:
     """Vectors of distinct ``texts`` for one role: cache hits, then the misses through the model."""
     described = model_identity(model) if cache is not None and texts else None
     if described is None:
-        vectors, seconds = encode_unique(model, texts, role=role, task=task, batch_size=batch_size, label=label)
+        vectors, seconds = encode_unique(model, texts, role=role, task=task, batching=batching, label=label)
         stats.seconds += seconds
         stats.encoded += len(texts)
         return vectors
@@ -180,12 +182,12 @@ def _encode_role(
 
     if missing:
         fresh, seconds = encode_unique(
-            model, [texts[i] for i in missing], role=role, task=task, batch_size=batch_size, label=label, on_batch=store
+            model, [texts[i] for i in missing], role=role, task=task, batching=batching, label=label, on_batch=store
         )
         stats.seconds += seconds
         if hits and _dimension(next(iter(hits.values()))) != fresh.shape[1]:  # every hit is stale: recompute them all
             missing = list(range(len(texts)))
-            fresh, seconds = encode_unique(model, texts, role=role, task=task, batch_size=batch_size, label=label, on_batch=store)
+            fresh, seconds = encode_unique(model, texts, role=role, task=task, batching=batching, label=label, on_batch=store)
             stats.seconds += seconds
         hits.update(zip((keys[i] for i in missing), fresh))
     stats.encoded += len(missing)
@@ -222,18 +224,22 @@ def encode_groups(
     batch_size: int = 32,
     label: str = "",
     cache: EmbeddingCache | None = None,
+    max_batch_tokens: int | None = None,
 ) -> tuple[dict[str, Any], EncodeStats]:
     """Embed every group of a unit through one deduplicated pass per role.
 
     A sweep variant is embedded through its base encoder and derived from the whole unit's
     vectors. Models that fit on the corpus (lexical baselines) are first fitted on the task's
     documents (the texts of role "document", or all texts if the task has none). Models that split
-    tokens cut long documents as the task's ``long_documents`` says.
+    tokens cut long documents as the task's ``long_documents`` says. Batches hold ``batch_size``
+    texts, or with ``max_batch_tokens`` as many as fit that many tokens (``Batching``).
 
     Returns:
         (group name -> vectors of shape (len(group.texts), dim), statistics).
     """
     stats = EncodeStats(texts=sum(len(g.texts) for g in groups.values()))
+    batching = Batching(batch_size, max_batch_tokens)
+    reset_peak_memory()
     variant = model.variant
     model = model.base_encoder()
     roles = distinct_by_role(groups)
@@ -245,7 +251,7 @@ def encode_groups(
         unique = list(index)
 
         def embed(texts: list[str], role: Role = role) -> Any:
-            return _encode_role(model, texts, role=role, task=task, batch_size=batch_size, label=label or task.name, cache=cache, stats=stats)
+            return _encode_role(model, texts, role=role, task=task, batching=batching, label=label or task.name, cache=cache, stats=stats)
 
         if task.long_documents is not None and model.splits_tokens:
             model.load()
@@ -256,6 +262,8 @@ def encode_groups(
             by_role[role] = embed(unique)
         stats.by_role[str(role)] = len(unique)
     stats.unique_texts = sum(len(index) for index in roles.values())
+    stats.batching = batching.record()
+    stats.peak_memory_bytes = peak_memory_bytes()
     if variant is not None:
         by_role = _derive_variant(variant, by_role, task)
     dims = {v.shape[1] for v in by_role.values()}

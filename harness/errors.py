@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import reprlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MAX_LINE = 500  # characters of one message line: a value quoted in it can never flood the terminal
 MAX_VALUE = 200  # characters of a value's repr inside a message
@@ -31,6 +35,18 @@ def brief(value: object, limit: int = MAX_VALUE) -> str:
     except ValueError:  # an int beyond sys.get_int_max_str_digits()
         text = f"<an integer of more than {sys.get_int_max_str_digits()} digits>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_error(err: ValidationError) -> str:
+    """One line for the first pydantic error: ``field.path: message``."""
+    first = err.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    return f"{loc}: {message}" if loc else message
 
 
 SECRET_PIECE = 8  # characters: a run of a secret this long (or longer) never appears in a message

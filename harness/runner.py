@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from harness.batching import EncodeStats, runtime_record
 from harness.breakdown import by_length
 from harness.cache import EmbeddingCache
 from harness.data import load_task_data
@@ -100,8 +101,12 @@ def defined_metrics(metrics: dict[str, float], main_score: str) -> tuple[dict[st
     return {**{k: float(v) for k, v in metrics.items()}, **dict.fromkeys(undefined, 0.0)}, undefined
 
 
-def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: int, cache: EmbeddingCache | None = None) -> tuple[ResultDocument, dict[str, Any]]:
-    """Embed and score one unit.
+def score_unit(
+    model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: int, cache: EmbeddingCache | None = None,
+    max_batch_tokens: int | None = None, replicas: Sequence[tuple[str, EncodeStats]] = (),
+) -> tuple[ResultDocument, dict[str, Any]]:
+    """Embed and score one unit (``replicas``: what replicas encoded of it before, per replica
+    ``(device, stats)``; the shards of ``harness.executors.ray``).
 
     Returns:
         (the result document for the store, per-item arrays keyed ``<split>.<name>``).
@@ -112,13 +117,15 @@ def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: in
     options = spec.evaluator_options()
     groups = evaluator.text_groups(data, options)
     label = f"{model.info.name} · {spec.name}"
-    embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache)
+    embeddings, stats = encode_groups(model, groups, task=spec, batch_size=batch_size, label=label, cache=cache, max_batch_tokens=max_batch_tokens)
+    stats.absorb_replicas(replicas)
     with warnings.catch_warnings():  # said once per run, in our words (UNDEFINED_NOTE)
         warnings.filterwarnings("ignore", message="An input array is constant")
         output = evaluator.evaluate(data, embeddings, options, model.info.similarity)
     metrics, undefined = defined_metrics(output.metrics, spec.main_score)
     info = model.scored_info(next(iter(embeddings.values())).shape[1]).to_dict()
-    record = {**info, **usage_between(usage, model.usage()), "throughput_texts_per_s": stats.texts_per_second}
+    record = {**info, **usage_between(usage, model.usage()), "throughput_texts_per_s": stats.texts_per_second,
+              "runtime": runtime_record(stats, model.base_encoder().runtime())}
     encoded = {
         "texts": stats.texts,
         "unique_texts": stats.unique_texts,
@@ -126,6 +133,8 @@ def score_unit(model: Encoder, spec: TaskSpec, data: TaskData, *, batch_size: in
         "encoded": stats.encoded,
         "seconds": stats.seconds,
         "batch_size": batch_size,
+        "batch": stats.batching,
+        "replicas": stats.replicas or None,
         "long_documents": stats.long_documents or None,
     }
     document = ResultDocument.build(
@@ -155,11 +164,13 @@ class UnitContext:
     cache_dir: Path | None = None
     use_cache: bool = True
     allow_absolute_paths: bool = False
+    max_batch_tokens: int | None = None
     _cache: EmbeddingCache | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, config: RunConfig) -> UnitContext:
-        return cls(config.results_dir, config.data_dir, config.batch_size, config.cache_dir, config.use_cache, config.allow_absolute_paths)
+        return cls(config.results_dir, config.data_dir, config.batch_size, config.cache_dir, config.use_cache, config.allow_absolute_paths,
+                   config.max_batch_tokens)
 
     def cache(self) -> EmbeddingCache:
         if self._cache is None:
@@ -212,15 +223,17 @@ def failure(model: str, task: str, err: Exception, results_dir: Path) -> UnitOut
     return UnitOutcome(model, task, "failed", message=message, bug=True)
 
 
-def execute_unit(model: Encoder, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None) -> UnitOutcome:
+def execute_unit(
+    model: Encoder, spec: TaskSpec, ctx: UnitContext, data: TaskData | None = None, replicas: Sequence[tuple[str, EncodeStats]] = ()
+) -> UnitOutcome:
     """Load (unless given), embed, score and store one unit; any exception becomes its outcome
-    (``failure``), so one bad unit never stops the others.
+    (``failure``), so one bad unit never stops the others. ``replicas``: see ``score_unit``.
 
     The same function runs in the local executor and on a Ray worker.
     """
     try:
         data = data if data is not None else load_task_data(spec, ctx.data_root, allow_absolute=ctx.allow_absolute_paths)
-        document, items = score_unit(model, spec, data, batch_size=ctx.batch_size, cache=ctx.cache())
+        document, items = score_unit(model, spec, data, batch_size=ctx.batch_size, cache=ctx.cache(), max_batch_tokens=ctx.max_batch_tokens, replicas=replicas)
         stored = write_result(ctx.results_dir, document, items)
     except Exception as err:  # noqa: BLE001 - unit isolation: a bug fails this unit only (logged)
         return failure(model.info.name, spec.name, err, ctx.results_dir)

@@ -6,17 +6,16 @@ and every error names the file and the field, on one line.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.errors import DataError, SpecError
+from harness.errors import DataError, SpecError, first_error
 from harness.long_documents import LongDocuments
-from harness.paths import confined
 from harness.plugins import suggest
 from harness.tasktypes import get_task_type, task_type_names
+from harness.yaml_include import read_with_includes
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -79,7 +78,7 @@ class TaskSpec(_Strict):
             source = fields.get("source_file") or "<python>"
             extra = len(err.errors()) - 1
             more = f" (and {extra} more error{'s' if extra > 1 else ''})" if extra else ""
-            raise SpecError(f"{source}: {_first_error(err)}{more}") from None
+            raise SpecError(f"{source}: {first_error(err)}{more}") from None
 
     # The name is a file name in the store (<task>.json, its items file, cache files): 128 keeps
     # it far below every file system's 255-byte limit on one path component.
@@ -132,7 +131,7 @@ class TaskSpec(_Strict):
         try:
             evaluator.Options(**self.options)
         except ValidationError as err:
-            raise ValueError(f"options: {_first_error(err)}") from None
+            raise ValueError(f"options: {first_error(err)}") from None
         return self
 
     @property
@@ -145,63 +144,9 @@ class TaskSpec(_Strict):
         return get_task_type(self.type).evaluator.Options(**self.options)
 
 
-def _first_error(err: ValidationError) -> str:
-    """One line for the first pydantic error: ``field.path: message``."""
-    first = err.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif first["type"] == "missing":
-        message = "required field is missing"
-    return f"{loc}: {message}" if loc else message
-
-
 def spec_from_dict(raw: dict[str, Any], source: str = "<python>") -> TaskSpec:
     """Validate a mapping as a task spec; raise ``SpecError`` naming ``source`` and the field."""
     return TaskSpec(**{**raw, "source_file": source})
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    from harness.yaml_safe import read_yaml  # lazy: it imports yaml
-
-    raw = read_yaml(path, "task spec")
-    if not isinstance(raw, dict):
-        raise SpecError(f"{path}: a task spec must be a YAML mapping of fields")
-    return raw
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _resolve_includes(path: Path, root: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    """Read ``path`` and merge it over the spec its ``include:`` names (relative to it, and, after
-    lexical normalisation, under the task directory ``root``: ``harness.paths``).
-
-    Returns:
-        (merged fields, every file read: ``seen``, then ``path``, then the files it includes).
-    """
-    if os.path.realpath(path) in {os.path.realpath(p) for p in seen}:
-        raise SpecError(f"{path}: include: cycle through {seen[0].name}")
-    raw = _read_yaml(path)  # read_yaml refuses a FIFO, a device, a loop (harness.paths.regular_file)
-    include = raw.pop("include", None)
-    if include is None:
-        return raw, (*seen, path)
-    if not isinstance(include, str):
-        raise SpecError(f"{path}: include: must be a file name")
-    from_root = include if os.path.isabs(include) or "\0" in include else os.path.relpath(path.parent / include, root)
-    base_path = confined(root, from_root, "include", str(path), root_name="the task directory", hint="", error=SpecError)
-    if not os.path.lexists(base_path):
-        raise SpecError(f"{path}: include: no such file {include!r}")
-    base, files = _resolve_includes(base_path, root, (*seen, path))
-    return _deep_merge(base, raw), files
 
 
 def read_spec_fields(path: Path, root: Path | None = None) -> tuple[dict[str, Any], tuple[Path, ...]]:
@@ -218,7 +163,7 @@ def read_spec_fields(path: Path, root: Path | None = None) -> tuple[dict[str, An
         SpecError: unreadable file, YAML syntax error, not a mapping, bad or cyclic ``include:``,
             an ``include:`` that leaves the task directory.
     """
-    return _resolve_includes(path, root if root is not None else path.parent)
+    return read_with_includes(path, root if root is not None else path.parent, what="task spec", root_name="the task directory")
 
 
 def load_spec(path: str | Path, root: Path | None = None) -> TaskSpec:

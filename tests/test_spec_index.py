@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import harness.specs
+import harness.yaml_include
 from harness.errors import SpecError
 from harness.registry import discover_specs
 from harness.spec_index import SpecIndex
@@ -45,10 +46,10 @@ def discover(tasks: Path) -> dict[str, harness.specs.TaskSpec]:
 
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(path: Path) -> None:
+    def refuse(path: Path, *_: object) -> None:
         raise AssertionError(f"{path} was parsed")
 
-    monkeypatch.setattr(harness.specs, "_read_yaml", refuse)
+    monkeypatch.setattr(harness.yaml_include, "_read_mapping", refuse)
 
 
 def test_an_unchanged_spec_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

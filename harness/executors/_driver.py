@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import sys
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.accelerators import device_kind
+from harness.batching import EncodeStats
 from harness.errors import HarnessError
 from harness.executors._replica import Finished, NeedsShards, Replica, Shard, Unshared
 from harness.runner import Todo, UnitContext, UnitOutcome, failure
@@ -35,6 +37,9 @@ class ReplicaOptions:
             model's replicas; None never shards.
         max_retries: how many times a unit is re-queued after the replica running it was lost.
         progress: show the driver's lines (shards, retries); the grid's bar is the runner's (``harness.progress``).
+        devices: ``--devices``: one replica per entry, each on its device (a CUDA device's
+            replicas share its GPU); with two or more, every shardable unit's roles are cut into
+            at least one shard per device.
     """
 
     gpus_per_model: float = 0.0
@@ -42,6 +47,20 @@ class ReplicaOptions:
     shard_size: int | None = DEFAULT_SHARD_SIZE
     max_retries: int = DEFAULT_MAX_RETRIES
     progress: bool = True
+    devices: tuple[str, ...] = ()
+
+    @property
+    def split(self) -> bool:
+        """Every unit's texts are shared between devices."""
+        return len(self.devices) > 1
+
+    def gpus_of(self, device: str | None) -> float:
+        """GPUs a replica on ``device`` asks Ray for: its device's share (``cuda:0,cuda:0``: 0.5 each)."""
+        if device is None:
+            return self.gpus_per_model
+        if device_kind(device) != "cuda":
+            return 0.0
+        return 1.0 / max(Counter(self.devices).values())
 
 
 def first_line(err: BaseException) -> str:
@@ -59,6 +78,7 @@ class _Unit:
     shards: list[Shard] | None = None
     waiting: int = 0  # shards not yet embedded
     finished: bool = False
+    replicas: dict[int, tuple[str, EncodeStats]] = field(default_factory=dict)  # per replica: (device, its shards' stats)
 
 
 @dataclass(eq=False)
@@ -75,6 +95,7 @@ class _Slot:
     busy: _Item | None = None
     node: str | None = None
     where: Any = None  # ref of the replica's node label, asked for at its start
+    device: str | None = None  # its --devices entry
 
 
 class Run:
@@ -156,9 +177,9 @@ class Run:
     def _dispatch(self, slot: _Slot, item: _Item) -> None:
         unit, vectors = item.unit, None
         if item.kind == "unit":
-            ref = slot.handle.run_unit.remote(unit.spec, self.o.shard_size, None)
+            ref = slot.handle.run_unit.remote(unit.spec, 1 if self.o.split else self.o.shard_size, None)
         elif item.kind == "final":
-            ref = slot.handle.run_unit.remote(unit.spec, None, unit.shards or [])
+            ref = slot.handle.run_unit.remote(unit.spec, None, unit.shards or [], list(unit.replicas.values()))
         else:
             shard = (unit.shards or [])[item.shard]
             ref, vectors = slot.handle.encode_shard.options(num_returns=2).remote(unit.spec, shard.role, shard.start, shard.stop)
@@ -202,20 +223,28 @@ class Run:
         else:
             assert unit.shards is not None
             unit.shards[item.shard].vectors = [vectors]
+            before = unit.replicas.get(id(slot))
+            unit.replicas[id(slot)] = (answer.device, before[1].then(answer.stats) if before else answer.stats)
             unit.waiting -= 1
             if unit.waiting == 0:
                 self.queues[unit.model].appendleft(_Item(unit, "final"))
 
     def _plan_shards(self, unit: _Unit, sizes: dict[Any, int]) -> None:
-        """Cut every role above the shard size into equal contiguous shards, queued first."""
+        """Cut every role above the shard size (with devices: of 2 texts or more; at least one
+        shard per device) into equal contiguous shards, queued first."""
         size = self.o.shard_size or 1
-        unit.shards = []
+        unit.shards, unit.replicas = [], {}
         for role, n in sizes.items():
-            if n > size:
-                count = math.ceil(n / size)
+            count = math.ceil(n / size) if n > size else 1
+            if self.o.split:
+                count = max(count, min(len(self.o.devices), n))
+            if count > 1:
                 bounds = [round(k * n / count) for k in range(count + 1)]
                 unit.shards += [Shard(role, a, b) for a, b in zip(bounds, bounds[1:])]
         unit.waiting = len(unit.shards)
+        if not unit.shards:  # one text per role: nothing to share, run it whole
+            self.queues[unit.model].appendleft(_Item(unit, "final"))
+            return
         self.queues[unit.model].extendleft(_Item(unit, "shard", k) for k in reversed(range(len(unit.shards))))
         largest = max(shard.stop - shard.start for shard in unit.shards)
         self._say(f"shard   {self._name(unit)} × {unit.spec.name}: {unit.waiting} shards of at most {largest} texts over the model's replicas")
@@ -236,7 +265,7 @@ class Run:
             self._finish(unit, UnitOutcome(self._name(unit), unit.spec.name, "failed", message=message))
             return
         if item.kind == "final" and not isinstance(err, self.ray.exceptions.RayActorError):
-            unit.shards, unit.waiting, item = None, 0, _Item(unit, "unit")  # shard vectors lost: start the unit again
+            unit.shards, unit.waiting, unit.replicas, item = None, 0, {}, _Item(unit, "unit")  # shard vectors lost: start the unit again
         self.queues[unit.model].appendleft(item)
         self._say(
             f"retry   {self._name(unit)} × {unit.spec.name}: worker{where} lost ({first_line(err)}); "
@@ -261,6 +290,11 @@ class Run:
         a lost GPU node may come back).
         """
         resources = self.ray.cluster_resources()
+        if self.o.devices:
+            need, gpus = sum(self.o.gpus_of(d) for d in self.o.devices), resources.get("GPU", 0)
+            if strict and need > gpus + 1e-9:
+                raise HarnessError(f"--devices: {need:g} GPUs asked for, the Ray instance has {gpus:g}")
+            return len(self.o.devices)
         fits = int(resources.get("CPU", 0) // self.o.cpus_per_unit)
         if self.o.gpus_per_model:
             gpus = resources.get("GPU", 0)
@@ -288,10 +322,12 @@ class Run:
             except Exception as err:  # noqa: BLE001 - any pickling failure
                 raise HarnessError(f"model {self.models[model].info.name}: cannot be sent to Ray workers ({first_line(err)})") from None
         threads = max(1, int(self.o.cpus_per_unit))
-        handle = self.actor.options(num_cpus=self.o.cpus_per_unit, num_gpus=self.o.gpus_per_model, max_restarts=0).remote(
-            self.model_refs[model], self.ctx, threads, str(self.marker)
+        free = Counter(self.o.devices) - Counter(s.device for s in self.slots)
+        device = next(iter(free.elements()), None)
+        handle = self.actor.options(num_cpus=self.o.cpus_per_unit, num_gpus=self.o.gpus_of(device), max_restarts=0).remote(
+            self.model_refs[model], self.ctx, threads, str(self.marker), device
         )
-        slot = _Slot(handle, model, where=handle.where.remote())
+        slot = _Slot(handle, model, where=handle.where.remote(), device=device)
         self.slots.append(slot)
         return slot
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.accelerators import device_kind
+from harness.batching import EncodeStats
 from harness.data import load_task_data
 from harness.encode import distinct_by_role, encode_groups
 from harness.evaluators import get_evaluator
@@ -63,11 +65,11 @@ class NeedsShards:
 
 @dataclass
 class ShardDone:
-    """A shard was embedded; its vectors are the call's second return value."""
+    """A shard was embedded on ``device``; its vectors are the call's second return value."""
 
     node: str
-    encoded: int
-    seconds: float
+    stats: EncodeStats
+    device: str
 
 
 @dataclass
@@ -148,11 +150,15 @@ class Replica:
         threads: intra-op threads for the model (its CPU share), unless the worker's environment sets them.
         marker: a file the driver created in the results folder: if this node cannot see it, the
             results folder is not shared and every method answers ``Unshared``.
+        device: the ``--devices`` entry this replica stands for (None: the model's own choice).
     """
 
-    def __init__(self, model: Encoder, ctx: UnitContext, threads: int, marker: str) -> None:
+    def __init__(self, model: Encoder, ctx: UnitContext, threads: int, marker: str, device: str | None = None) -> None:
         os.environ.setdefault(NUM_THREADS_ENV, str(threads))
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        self.device = device
+        if device is not None:  # Ray shows a replica only the GPU it was given: its "cuda" is that one
+            model.base_encoder().place(device_kind(device))
         self.model = model
         self.ctx = ctx
         self.marker = Path(marker)
@@ -192,9 +198,12 @@ class Replica:
         """The unit's outcome for ``err`` (a bug's traceback goes to the log in the results folder)."""
         return Finished(self.node, failure(self.model.info.name, spec.name, err, self.ctx.results_dir), data_problem)
 
-    def run_unit(self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None) -> Answer:
+    def run_unit(
+        self, spec: TaskSpec, shard_size: int | None, shards: Sequence[Shard] | None, replicas: Sequence[tuple[str, EncodeStats]] = ()
+    ) -> Answer:
         """Run one unit; or, when a role has more than ``shard_size`` distinct texts, say how many
-        (``NeedsShards``: nothing was encoded)."""
+        (``NeedsShards``: nothing was encoded). ``replicas``: what encoded ``shards``, per replica
+        ``(device, stats)``, for the result's record."""
         problem = self._unshared()
         if problem:
             return problem
@@ -211,7 +220,7 @@ class Replica:
                     return NeedsShards(self.node, sizes)
         except Exception as err:  # noqa: BLE001 - unit isolation, as execute_unit
             return self._outcome(spec, err, data_problem=False)
-        return Finished(self.node, execute_unit(self.model, spec, self.ctx, data))
+        return Finished(self.node, execute_unit(self.model, spec, self.ctx, data, replicas))
 
     def encode_shard(self, spec: TaskSpec, role: Role, start: int, stop: int) -> tuple[Answer, np.ndarray | None]:
         """Embed distinct texts ``start:stop`` of ``role`` through the encode path (and the cache).
@@ -228,11 +237,13 @@ class Replica:
             texts = self._texts(spec)[role][start:stop]
             label = f"{self.model.info.name} · {spec.name} [{start}:{stop}]"
             vectors, stats = encode_groups(
-                self.model.base_encoder(), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label, cache=self.ctx.cache()
+                self.model.base_encoder(), {"shard": TextGroup(texts, role)}, task=spec, batch_size=self.ctx.batch_size, label=label,
+                cache=self.ctx.cache(), max_batch_tokens=self.ctx.max_batch_tokens,
             )
         except Exception as err:  # noqa: BLE001 - unit isolation, as execute_unit
             return self._outcome(spec, err, data_problem=False), None
-        return ShardDone(self.node, stats.encoded, stats.seconds), vectors["shard"]
+        device = self.device or str(self.model.base_encoder().runtime().get("device", ""))
+        return ShardDone(self.node, stats, device), vectors["shard"]
 
     def _seed(self, spec: TaskSpec, shards: Sequence[Shard]) -> None:
         texts = self._texts(spec)

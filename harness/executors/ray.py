@@ -33,11 +33,18 @@ Sharding
     encode path computes the cache keys) and runs the unit: every sharded text is a cache hit and
     scoring is unchanged. Only shards whose texts that cache lacks are fetched from the object
     store (none when the shards ran on nodes sharing its cache). This keeps ``encode.py`` the
-    only caller of a model and needs no change to it or to ``execute_unit``; the price is that a
-    sharded unit's result records its texts as "from cache". Only cacheable models without
+    only caller of a model; the driver passes what each replica encoded (``EncodeStats`` per
+    replica) to the last step, so the result counts the shards' texts as encoded, with the
+    slowest replica's seconds, not as cache hits. Only cacheable models without
     per-task fitting are sharded (BM25's vectors depend on the whole corpus), and not tasks that
     chunk long documents (the cache holds their windows, a shard returns pooled vectors); a sweep
     variant is sharded through its base model and derived after the gather, from the whole unit.
+
+Devices
+    ``--devices cuda:0,cuda:1`` (``harness.accelerators``) is this executor on a local Ray
+    instance that sees only the named GPUs: one replica per entry, each asking for its share of
+    a GPU (Ray then shows it only that GPU, which ``Encoder.place`` loads the model on), and with
+    two or more entries every shardable unit is cut into at least one shard per device.
 
 Faults
     A replica that dies (process killed, node lost, out of memory) fails its call with a Ray
@@ -66,29 +73,33 @@ What the nodes must share
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from harness.accelerators import device_kind, parse_devices, resolve_devices
 from harness.config import RunConfig
 from harness.errors import HarnessError
 from harness.executors._driver import DEFAULT_MAX_RETRIES, DEFAULT_SHARD_SIZE, ReplicaOptions, Run, first_line
+from harness.models.base import cpu_threads
 from harness.runner import Todo, UnitContext, UnitOutcome
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_SHARD_SIZE", "RayExecutor", "RayUnavailable", "ReplicaOptions", "require_ray"]
 INSTALL_HINT = "pip install -e .[ray]"
+CUDA_VISIBLE = "CUDA_VISIBLE_DEVICES"
 
 
 class RayUnavailable(HarnessError):
     """``--executor ray`` was asked for but Ray cannot be imported."""
 
 
-def require_ray() -> Any:
-    """The ``ray`` module, or RayUnavailable with the install command."""
+def require_ray(flag: str = "--executor ray") -> Any:
+    """The ``ray`` module, or RayUnavailable naming ``flag`` with the install command."""
     try:
         import ray
     except ImportError as err:
-        raise RayUnavailable(f"--executor ray needs Ray, which cannot be imported ({err}): {INSTALL_HINT}") from None
+        raise RayUnavailable(f"{flag} needs Ray, which cannot be imported ({err}): {INSTALL_HINT}") from None
     return ray
 
 
@@ -110,9 +121,22 @@ class RayExecutor:
 
     @classmethod
     def from_config(cls, config: RunConfig) -> RayExecutor:
-        """The executor of a run's Ray options (None: the defaults of ``ReplicaOptions``)."""
-        given = {"gpus_per_model": config.gpus_per_model, "cpus_per_unit": config.cpus_per_unit, "shard_size": config.shard_size}
-        return cls(config.ray_address, ReplicaOptions(**{k: v for k, v in given.items() if v is not None}, progress=config.verbose))
+        """The executor of a run's Ray options (None: the defaults of ``ReplicaOptions``).
+
+        With ``--devices``: one replica per device of this machine, each with an equal share of
+        its CPUs unless ``--cpus-per-unit`` says otherwise.
+
+        Raises:
+            HarnessError: no Ray; a device this machine does not have.
+        """
+        devices: tuple[str, ...] = ()
+        if config.devices is not None:
+            require_ray("--devices")
+            devices = resolve_devices(parse_devices(",".join(config.devices)))
+        cpus = config.cpus_per_unit or (cpu_threads() / len(devices) if devices else None)
+        given = {"gpus_per_model": config.gpus_per_model, "cpus_per_unit": cpus, "shard_size": config.shard_size}
+        options = ReplicaOptions(**{k: v for k, v in given.items() if v is not None}, progress=config.verbose, devices=devices)
+        return cls(config.ray_address, options)
 
     def execute(self, todo: Todo, ctx: UnitContext, record: Callable[[UnitOutcome], None]) -> None:
         if not any(pending for _, pending in todo):
@@ -135,12 +159,31 @@ class RayExecutor:
         if self.address is None:
             options["include_dashboard"] = False
         _probe(self.address)
+        gpus = sorted({d.partition(":")[2] or "0" for d in self.options.devices if device_kind(d) == "cuda"}, key=int)
+        if self.options.devices:  # a local instance with this machine's CPUs and only the named GPUs
+            options.update(num_cpus=cpu_threads(), num_gpus=len(gpus))
+        visible = os.environ.get(CUDA_VISIBLE)
         try:
+            if gpus:  # Ray hands out the GPUs it sees: the named ones, each replica's as its "cuda"
+                os.environ[CUDA_VISIBLE] = ",".join(_physical(gpus, visible))
             ray.init(address=self.address, **options)
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             raise HarnessError(f"--ray-address: cannot connect to {where} ({first_line(err)})") from None
+        finally:
+            if gpus and visible is None:
+                del os.environ[CUDA_VISIBLE]
+            elif gpus:
+                os.environ[CUDA_VISIBLE] = visible
         return True
+
+
+def _physical(indices: list[str], visible: str | None) -> list[str]:
+    """CUDA ``indices`` as this process numbers them -> the ids ``CUDA_VISIBLE_DEVICES`` names."""
+    if not visible:
+        return indices
+    ids = [v.strip() for v in visible.split(",")]
+    return [ids[int(i)] for i in indices]
 
 
 def _probe(address: str | None, timeout: float = 10.0) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.leaderboard import runtime
 from harness.leaderboard import tiers as tiering
 from harness.store import StoredResult
 from harness.tasktypes import get_task_type, task_type_names
@@ -116,6 +117,7 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
     """
     metas: dict[str, dict[str, Any]] = {}
     throughput: dict[str, list[float]] = {}
+    runs: dict[str, list[Any]] = {}  # model -> each result's runtime record
     tasks: dict[str, dict[str, Any]] = {}
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     for result in sorted(results, key=lambda r: (r.data.harness.status != "run", r.model_name, r.task_name)):
@@ -123,6 +125,7 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
         if result.data.harness.status == "run" or result.task_name not in tasks:
             tasks[result.task_name] = task_meta(result)
         speed = result.data.harness.model.get("throughput_texts_per_s")
+        runs.setdefault(result.model_name, []).append(result.data.harness.model.get("runtime"))
         if speed:
             throughput.setdefault(result.model_name, []).append(float(speed))
         cost = result.data.harness.model.get("cost_usd")
@@ -150,6 +153,8 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
             cell.update(score=float(score), low=_num(low), high=_num(high), n=int(n) or None,
                         tier=None if tier is pd.NA else int(tier))
     models = [_model_row(name, meta, cells[name], throughput.get(name)) for name, meta in metas.items()]
+    for m in models:
+        m["runtime"] = runtime.describe(runs[m["name"]])
     _add_statistics(models, comparison, by_type)
     _order(models)
     return {

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.leaderboard import details, export, plots, sweeps, tiers
+from harness.leaderboard import details, export, plots, runtime, sweeps, tiers
 from harness.leaderboard.data import dedupe, gather
 from harness.store import StoredResult, atomic_write_bytes
 
@@ -200,7 +200,7 @@ def render_html(page: dict[str, Any], svgs: Mapping[str, str | None]) -> str:
     assets = {name: source(env, name)[0] for name in ("report.css", "drilldown.js", "report.js")}
     return env.get_template("index.html.j2").render(
         page=page, board=page["board"], svgs=svgs, css=assets["report.css"], js=assets["drilldown.js"] + "\n" + assets["report.js"],
-        task_index={t["name"]: i for i, t in enumerate(page["board"]["tasks"])},
+        task_index={t["name"]: i for i, t in enumerate(page["board"]["tasks"])}, runtime_method=runtime.METHOD,
         type_labels={t["key"]: t["label"] for t in page["board"]["types"]},
         data_json=script_json(export.page_data(page)))
 

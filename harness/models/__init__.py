@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -88,37 +89,73 @@ def _build(ref: ModelRef, given: str) -> Encoder:
     try:
         built = adapter_class(ref.adapter)(**ref.kwargs)
     except TypeError as err:
-        raise ModelError(f"model {given}: bad adapter option ({err})") from None
+        where = ref.source or f"model {given}"
+        raise ModelError(f"{where}: bad option for adapter {ref.adapter} ({err})") from None
     return built if isinstance(built, Encoder) else ObjectEncoder(built, _object_info(built, None, None), caching="never")
 
 
 MAX_NAME_BYTES = 200  # a model's name and revision are folder names in the store (255 bytes at most on most file systems)
 
 
-def load_model(model: str | ModelRef | EncoderProtocol, *, name: str | None = None, revision: str | None = None, **options: Any) -> Encoder:
+def load_model(
+    model: str | ModelRef | EncoderProtocol,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    model_dirs: Sequence[str | Path] = (),
+    load_options: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Encoder:
     """An ``Encoder`` from a name, a ModelRef or an encoder object.
 
     Args:
-        model: alias / ``kind:arg`` / hub id / local folder, or any object with ``encode``
-            (a ``sentence_transformers.SentenceTransformer`` instance included).
+        model: alias / model card name / ``kind:arg`` / hub id / local folder, or any object with
+            ``encode`` (a ``sentence_transformers.SentenceTransformer`` instance included).
         name, revision: recorded in results (override the object's own metadata).
+        model_dirs: folders of model cards besides ``models/`` (``--model-dir``).
+        load_options: ``--model-option`` values (``harness.models.load_options``), for names
+            only; those that change the vectors and differ from the model's own make it a model
+            of its own, ``<name>@dtype=bfloat16``.
         options: adapter options (``dim``, ``prompts``, ...), for names only.
 
     Raises:
         ModelError: unknown name, bad option, or a name or revision too long to be a folder name.
     """
-    encoder = _encoder(model, name=name, revision=revision, **options)
+    if load_options:
+        encoder = _with_load_options(model, dict(load_options), name=name, revision=revision, model_dirs=model_dirs, **options)
+    else:
+        encoder = _encoder(model, name=name, revision=revision, model_dirs=model_dirs, **options)
     for what, value in (("name", encoder.info.name), ("revision", encoder.info.revision)):
         if len(str(value).encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
             raise ModelError(f"model {brief(str(value), 60)}: its {what} is longer than {MAX_NAME_BYTES} bytes (it names a folder in the store)")
     return encoder
 
 
-def _encoder(model: str | ModelRef | EncoderProtocol, *, name: str | None, revision: str | None, **options: Any) -> Encoder:
+def _with_load_options(
+    model: object, load_options: dict[str, str], *, name: str | None, revision: str | None, model_dirs: Sequence[str | Path], **options: Any
+) -> Encoder:
+    """The model named ``model`` loaded with ``--model-option`` values (its adapter must take them)."""
+    from harness.models.load_options import FLAG, VECTOR_OPTIONS, name_suffix
+
+    if not isinstance(model, (str, ModelRef)):
+        raise ModelError(f"{FLAG}: applies to models given by name, not to {type(model).__name__} objects")
+    ref = resolve_model(model, model_dirs) if isinstance(model, str) else model
+    cls = adapter_class(ref.adapter)
+    taken = cls.load_options if issubclass(cls, Encoder) else frozenset()
+    refused = next((key for key in load_options if key not in taken), None)
+    if refused is not None:
+        raise ModelError(f"{FLAG} {refused}: model {brief(str(model))} (adapter {ref.adapter}) does not take it")
+    changed = {key: value for key, value in load_options.items() if key in VECTOR_OPTIONS and ref.kwargs.get(key) != value}
+    encoder = _encoder(ModelRef(ref.adapter, {**ref.kwargs, **load_options}, ref.description, ref.source), name=name, revision=revision, **options)
+    encoder.info.name += name_suffix(changed)
+    return encoder
+
+
+def _encoder(model: str | ModelRef | EncoderProtocol, *, name: str | None, revision: str | None, model_dirs: Sequence[str | Path] = (), **options: Any) -> Encoder:
     if isinstance(model, (str, ModelRef)):
-        ref = resolve_model(model) if isinstance(model, str) else model
+        ref = resolve_model(model, model_dirs) if isinstance(model, str) else model
         overrides = {key: value for key, value in (("name", name), ("revision", revision)) if value}
-        return _build(ModelRef(ref.adapter, {**ref.kwargs, **options, **overrides}, ref.description), str(model))
+        return _build(ModelRef(ref.adapter, {**ref.kwargs, **options, **overrides}, ref.description, ref.source), str(model))
     if isinstance(model, Encoder) and not (name or revision):
         return model
     if not callable(getattr(model, "encode", None)):

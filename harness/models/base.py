@@ -71,6 +71,8 @@ class Encoder(ABC):
         billed: the model is paid per token; it accepts ``max_cost`` (``--max-cost``).
         fits_on_corpus: ``fit`` must see the task's documents before ``encode`` (lexical models).
         splits_tokens: ``token_spans`` works, so long documents can be cut into token windows.
+        load_options: the ``--model-option`` keys its constructor takes (``dtype``, ...:
+            ``harness.models.load_options``).
         variant: the sweep variant this encoder stands for (None: the model itself).
     """
 
@@ -78,6 +80,7 @@ class Encoder(ABC):
     billed: ClassVar[bool] = False
     fits_on_corpus: ClassVar[bool] = False
     splits_tokens: ClassVar[bool] = False
+    load_options: ClassVar[frozenset[str]] = frozenset()
     variant: Variant | None = None
 
     @abstractmethod
@@ -106,6 +109,21 @@ class Encoder(ABC):
     def token_spans(self, texts: list[str]) -> list[Spans]:
         """Character (start, end) span of every content token of each text (only when ``splits_tokens``)."""
         raise NotImplementedError(f"{type(self).__name__} does not split texts into tokens")
+
+    def count_tokens(self, texts: list[str], *, role: Role, task: TaskSpec | None) -> list[int] | None:
+        """Tokens the model reads for each text (its prompt and special tokens included, at most
+        ``info.max_tokens``), for ``--max-batch-tokens``; None: this model counts no tokens (the
+        encode path then batches by count)."""
+        return None
+
+    def place(self, device: str) -> None:
+        """Run on torch ``device`` (``cpu``, ``cuda``, ``cuda:1``) from the next load; a model that
+        runs on no torch device ignores it (``--devices`` then only splits its texts)."""
+
+    def runtime(self) -> dict[str, Any]:
+        """How the loaded model computes (call after ``load``): ``{"dtype": "bfloat16", "device":
+        "cpu", "attn_implementation": "sdpa"}`` for a torch model; ``{}`` when unknown."""
+        return {}
 
     def base_encoder(self) -> Encoder:
         """The encoder whose vectors the encode path computes: itself (a sweep variant: its base)."""
@@ -176,7 +194,10 @@ class Adapter(Encoder):
     ``_embed(texts, role) -> np.ndarray``; set ``self.info`` in ``__init__`` without loading.
 
     Args:
-        prompts: role -> prefix prepended to each text (overrides the task spec's prompts).
+        prompts: role (``query``, ``document``, ``symmetric`` for texts without a role) -> prefix
+            prepended to each text, overriding the task spec's prompts; ``types`` and ``tasks``
+            map a task type or name to such a mapping, which wins over the defaults
+            (a model card's ``prompts``: ``harness.models.cards.CardPrompts``).
         dim: keep the first ``dim`` dimensions and re-normalise (Matryoshka truncation).
     """
 
@@ -222,9 +243,14 @@ class Adapter(Encoder):
         raise NotImplementedError
 
     def prompt_for(self, role: Role, task: TaskSpec | None) -> str:
-        """The prefix for ``role``: the adapter's own prompt, else the task's, else none."""
-        own = self.prompts.get(role) if role is not None else None
-        return own if own is not None else super().prompt_for(role, task)
+        """The prefix for ``role``: the adapter's own prompt for the task's name, else for its
+        type, else its default, else the task's own prompt, else none."""
+        key = role or "symmetric"
+        levels = [self.prompts.get("tasks", {}).get(task.name), self.prompts.get("types", {}).get(task.type)] if task is not None else []
+        for level in [*levels, self.prompts]:
+            if level and level.get(key) is not None:
+                return level[key]
+        return super().prompt_for(role, task)
 
     def encode(self, texts: list[str], *, role: Role = None, task: TaskSpec | None = None, batch_size: int = 32, **_: Any) -> Any:
         """Embed ``texts``; shape (len(texts), dim)."""

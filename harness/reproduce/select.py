@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from harness.errors import DataError, ModelError, SpecError
-from harness.models.registry import ALIASES, is_alias
+from harness.models.registry import find_alias, model_aliases
 from harness.plugins import suggest
 from harness.reproduce.reference import Reference, ReferenceRow
 from harness.specs import TaskSpec
@@ -31,13 +31,14 @@ def select_rows(reference: Reference, tasks: Sequence[str] | None) -> list[Refer
 
 
 def _alias_name(alias: str) -> str | None:
-    """The name a built-in alias records results under, without building it (None: not
+    """The table model a ready-made model (alias or model card) stands for, without building it:
+    the published model it reproduces, else the name it records results under (None: not
     installed, or only building tells)."""
-    described = ALIASES.get(alias)
-    if described.missing_packages():
+    described = find_alias(alias)
+    if described is None or described.missing_packages():
         return None
-    if described.records:
-        return described.records
+    if described.reproduces or described.records:
+        return described.reproduces or described.records
     name = described.ref().kwargs.get("name")
     return str(name) if name else None
 
@@ -51,7 +52,7 @@ def builtin_models(wanted: Iterable[str] | None = None) -> dict[str, str]:
     """
     wanted = set(wanted) if wanted is not None else None
     found: dict[str, str] = {}
-    for alias in ALIASES.names():
+    for alias in model_aliases():
         if wanted is not None and wanted <= found.keys():
             break
         name = _alias_name(alias)
@@ -82,8 +83,8 @@ def select_models(reference: Reference, models: Sequence[str] | None) -> tuple[d
         return runnable, [mid for mid in ids if mid not in runnable]
     runnable = {}
     for given in models:
-        name = _alias_name(given) if is_alias(given) else None
-        if name is None and given in ids:  # a table hub id: run the alias recording it, if any
+        name = _alias_name(given)
+        if name in (None, given) and given in ids:  # a table hub id: run the alias recording it, if any
             name, given = given, builtin_models([given]).get(given, given)
         if name is None:
             from harness.models import load_model
