@@ -170,6 +170,6 @@ def evaluator_for(variant: Variant | None, spec: TaskSpec) -> Evaluator:
     """
     if variant is None or variant.rescore is None:
         return get_evaluator(spec.type)
-    if spec.type != "retrieval":
+    if get_evaluator(spec.type) is not retrieval:  # rescoring replaces the corpus-search evaluator
         raise NotRescorable(f"rescore={variant.rescore} re-ranks a corpus search; task {spec.name} is {spec.type}, not retrieval")
     return RescoredRetrieval(variant.quantize, variant.rescore)

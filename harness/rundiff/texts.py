@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from harness.errors import HarnessError, one_line
 from harness.rundiff.items import Aligned, Items, MovedItem
 from harness.store import StoredResult
+from harness.tasktypes import get_task_type, task_type_names
 
 TEXT_LIMIT = 600  # characters of a text shown (the page and the JSON stay readable)
 Describer = Callable[[Any, Items, Items, int, int, str, str], dict[str, str]]
@@ -57,7 +58,7 @@ def _rank(items: Items, split: str, row: int) -> str:
     return str(round(1 / mrr)) if mrr > 0 else f"below {k}"
 
 
-def _retrieval(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int, split: str, item_id: str) -> dict[str, str]:
+def describe_retrieval(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int, split: str, item_id: str) -> dict[str, str]:
     fields = {"rank of the first relevant document under A": _rank(items_a, split, row_a),
               "rank of the first relevant document under B": _rank(items_b, split, row_b)}
     qrels = data.qrels.get(item_id, {}) if data is not None else {}
@@ -90,7 +91,7 @@ def _pairs(gold_name: str, gold_key: str, data_gold: str) -> Describer:
     return describe
 
 
-def _classification(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int, split: str, item_id: str) -> dict[str, str]:
+def describe_classification(data: Any, items_a: Items, items_b: Items, row_a: int, row_b: int, split: str, item_id: str) -> dict[str, str]:
     classes = np.asarray(items_a[f"{split}.classes"])
     fields = {"gold label": str(classes[np.asarray(items_a[f"{split}.gold"])[row_a]]),
               **{f"prediction of {side} (first experiment)": str(np.asarray(items[f"{split}.classes"])[np.asarray(items[f"{split}.predictions"])[0, row]])
@@ -98,31 +99,24 @@ def _classification(data: Any, items_a: Items, items_b: Items, row_a: int, row_b
     return fields if data is None else {"text": _clip(data.test_texts[row_a]), **fields}
 
 
-DESCRIBERS: dict[str, Describer] = {
-    "retrieval": _retrieval, "reranking": _retrieval, "classification": _classification,
-    "sts": _pairs("gold score", "gold", "scores"),
-    "pair_classification": _pairs("gold label", "labels", "labels"),
-}
-
-
-def _size(data: Any, task_type: str) -> int | None:
-    """How many items the data holds where items are positions in it (None: items are ids)."""
-    texts = {"sts": "sentence1", "pair_classification": "sentence1", "classification": "test_texts"}.get(task_type)
-    return None if texts is None else len(getattr(data, texts))
+describe_sts = _pairs("gold score", "gold", "scores")
+describe_pair_classification = _pairs("gold label", "labels", "labels")
 
 
 def describe(result: StoredResult, items_a: Items, items_b: Items, values: Aligned, positions: Sequence[int],
              chosen: Sequence[MovedItem], data_dir: Path | None) -> str | None:
     """Fill each chosen item's ``fields``; returns why texts are missing, or None."""
     task_type = str(result.data.harness.task.get("type"))
-    describer = DESCRIBERS.get(task_type)
-    if describer is None:
+    descriptor = get_task_type(task_type) if task_type in task_type_names() else None
+    describer = None if descriptor is None else descriptor.moved_item_describer
+    if descriptor is None or describer is None:
         return f"{task_type} items are shown by id only (an item is not one text)"
     if not chosen:
         return None
     data, note = load_data(result, data_dir)
-    if data is not None and _size(data, task_type) not in (None, len(values.ids)):
-        data, note = None, f"texts not shown: the data has {_size(data, task_type)} items, the stored result {len(values.ids)}"
+    size = None if data is None or descriptor.item_texts is None else len(getattr(data, descriptor.item_texts))
+    if size not in (None, len(values.ids)):
+        data, note = None, f"texts not shown: the data has {size} items, the stored result {len(values.ids)}"
     split = next(iter(result.data.scores))
     try:
         for item, k in zip(chosen, positions):

@@ -113,6 +113,10 @@ class TaskTypeDescriptor:
         items: main score -> its :class:`ItemLayout`; raises :class:`UnsupportedScore` for a main
             score the items cannot recompute. None: no main score is recomputable.
         mteb: how mteb tasks of this type are read; None: none are.
+        moved_items: the ``harness.rundiff.texts.Describer`` (or its ``"module:attr"`` name) that
+            shows one item that moved between two runs with its texts; None: items shown by id.
+        item_texts: the data attribute that holds one text per item (items are positions in it);
+            None: items are ids.
     """
 
     name: str
@@ -127,6 +131,8 @@ class TaskTypeDescriptor:
     hub_candidates: bool = False
     items: Callable[[str], ItemLayout] | None = None
     mteb: MtebMapping | None = None
+    moved_items: Callable[..., dict[str, str]] | str | None = None
+    item_texts: str | None = None
 
     @cached_property
     def evaluator(self) -> Evaluator:
@@ -137,6 +143,11 @@ class TaskTypeDescriptor:
     def row_loader(self) -> RowLoader | None:
         """The row loader, imported on first use (None: the type has no row layout)."""
         return None if self.rows is None else cast("RowLoader", _resolve(self.rows))
+
+    @cached_property
+    def moved_item_describer(self) -> Callable[..., dict[str, str]] | None:
+        """The describer of moved items, imported on first use (None: items shown by id)."""
+        return None if self.moved_items is None else cast("Callable[..., dict[str, str]]", _resolve(self.moved_items))
 
     def item_layout(self, main_score: str) -> ItemLayout:
         """The per-item layout that recomputes ``main_score``.

@@ -33,4 +33,6 @@ TASK_TYPE = TaskTypeDescriptor(
         logistic_probe=True,
         name_suffix="classification",
     ),
+    moved_items="harness.rundiff.texts:describe_classification",
+    item_texts="test_texts",
 )

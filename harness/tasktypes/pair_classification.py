@@ -40,4 +40,6 @@ TASK_TYPE = TaskTypeDescriptor(
         "AbsTaskPairClassification",
         columns={"sentence1": "input1_column_name", "sentence2": "input2_column_name", "label": "label_column_name"},
     ),
+    moved_items="harness.rundiff.texts:describe_pair_classification",
+    item_texts="sentence1",
 )

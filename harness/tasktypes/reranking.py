@@ -18,4 +18,5 @@ TASK_TYPE = TaskTypeDescriptor(
     hub_candidates=True,
     items=per_query_layout,
     mteb=MtebMapping("Reranking", "AbsTaskRetrieval", RANKING_OPTIONS),
+    moved_items="harness.rundiff.texts:describe_retrieval",
 )

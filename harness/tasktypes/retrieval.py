@@ -25,4 +25,5 @@ TASK_TYPE = TaskTypeDescriptor(
     corpus=True,
     items=per_query_layout,
     mteb=MtebMapping("Retrieval", "AbsTaskRetrieval", RANKING_OPTIONS, name_suffix="retrieval"),
+    moved_items="harness.rundiff.texts:describe_retrieval",
 )

@@ -39,4 +39,6 @@ TASK_TYPE = TaskTypeDescriptor(
     mteb=MtebMapping(
         "STS", "AbsTaskSTS", ("min_score", "max_score"), {"sentence1": "column_names[0]", "sentence2": "column_names[1]"}
     ),
+    moved_items="harness.rundiff.texts:describe_sts",
+    item_texts="sentence1",
 )
