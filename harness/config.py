@@ -40,6 +40,7 @@ _CLI_FIELDS = {
     "shard_size": "shard_size",
     "max_cost": "max_cost",
     "allow_absolute_paths": "allow_absolute_paths",
+    "benchmark": "benchmark",
 }
 _RAY_FLAGS = {"ray_address": "--ray-address", "gpus_per_model": "--gpus-per-model", "cpus_per_unit": "--cpus-per-unit", "shard_size": "--shard-size"}
 
@@ -72,6 +73,8 @@ class RunConfig(BaseModel):
         allow_absolute_paths: a spec's ``data.local`` and split names may be absolute or leave the
             data root (``harness.paths``); off, such a spec fails with one line.
         verbose: per-unit lines and progress bars on stderr.
+        benchmark: an mteb benchmark (``harness.benchmarks``): ``create`` sets ``tasks`` to those of
+            its tasks that can run here (a note each for the others).
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -96,6 +99,7 @@ class RunConfig(BaseModel):
     max_cost: float | None = None
     allow_absolute_paths: bool = False
     verbose: bool = True
+    benchmark: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -128,6 +132,9 @@ class RunConfig(BaseModel):
         Raises:
             HarnessError: one line naming the option, e.g. ``--batch-size: must be at least 1 (got 0)``.
         """
+        if options.get("benchmark") is not None and not options.get("_benchmark_resolved"):
+            options = _benchmark_tasks(options)
+        options.pop("_benchmark_resolved", None)
         try:
             return cls(**options)
         except ValidationError as err:
@@ -146,4 +153,18 @@ class RunConfig(BaseModel):
 
     def replace(self, **changes: Any) -> RunConfig:
         """A validated copy with ``changes`` (e.g. one model and resolved tasks for reproduce)."""
-        return self.create(**{**dict(self), **changes})
+        return self.create(**{**dict(self), **changes, "_benchmark_resolved": True})
+
+
+def _benchmark_tasks(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with ``tasks`` = the runnable tasks of ``options["benchmark"]``."""
+    import warnings
+
+    from harness.benchmarks.select import benchmark_specs
+
+    if options.get("tasks") is not None or options.get("suite") is not None:
+        raise HarnessError("--benchmark: give either --benchmark or --tasks/--suite, not both")
+    specs, notes = benchmark_specs(options["benchmark"], options.get("task_dirs", ()))
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return {**options, "tasks": specs}
