@@ -9,6 +9,8 @@ Example::
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,7 +264,8 @@ def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *, tasks: Iterab
     wanted = set(tasks) if tasks is not None else None
     from harness.store import iter_results
 
-    return [r for r in iter_results(Path(results_dir)) if wanted is None or r.task_name in wanted]
+    bases = {t.partition("@")[0] for t in wanted} if wanted is not None else None
+    return [r for r in iter_results(Path(results_dir), bases) if wanted is None or r.task_name in wanted]
 
 
 def report(
@@ -271,11 +274,16 @@ def report(
     *,
     suite: str | Sequence[str] | None = None,
     task_dirs: Sequence[str | Path] = (),
+    benchmark: str | None = None,
+    strict_revisions: bool = False,
 ) -> Path:
     """Render the leaderboard of the store (restricted to the tasks of ``suite``, one name or several
-    shown side by side, if given); returns index.html."""
+    shown side by side, if given; or to mteb benchmark ``benchmark``'s table); returns index.html.
+    ``strict_revisions`` keeps a result published on another dataset revision in a column of its own."""
     from harness.leaderboard import render_report
 
+    if benchmark is not None:
+        return _report_benchmark(results_dir, out_dir, benchmark, strict_revisions)
     suites = [suite] if isinstance(suite, str) else list(suite or [])
     by_suite = {s: [t.name for t in get_tasks(suite=s, task_dirs=task_dirs)] for s in suites}
     tasks = sorted({name for names in by_suite.values() for name in names}) if suites else None
@@ -283,11 +291,42 @@ def report(
     title = f"Leaderboard — suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}" if suites else "Leaderboard"
     if not Path(results_dir).is_dir():
         raise StoreError(f"--results {results_dir}: no such folder")
-    results = load_results(results_dir, tasks=tasks)
+    results = _folded(load_results(results_dir, tasks=tasks if strict_revisions else None), strict_revisions, tasks)
     if not results:
         which = f" of suite {', '.join(suites)}" if suites else ""
         raise StoreError(f"--results {results_dir}: holds no valid result{which}; nothing to report")
     return render_report(results, out, title=title, suites=by_suite or None)
+
+
+def _folded(results: list[Any], strict_revisions: bool, tasks: Iterable[str] | None) -> list[Any]:
+    """Imported ``X@<revision>`` results shown as ``X`` unless ``strict_revisions``; then only ``tasks``."""
+    if not strict_revisions:
+        from harness.leaderboard.benchmark_view import fold_revisions
+
+        results = fold_revisions(results)
+    wanted = set(tasks) if tasks is not None else None
+    return [r for r in results if wanted is None or r.task_name in wanted]
+
+
+def _report_benchmark(results_dir: str | Path, out_dir: str | Path | None, name: str, strict_revisions: bool) -> Path:
+    """The leaderboard of one mteb benchmark, as mteb's leaderboard computes its table."""
+    from harness.benchmarks import get_benchmark
+    from harness.leaderboard import render_report
+    from harness.leaderboard.benchmark_view import fold_revisions
+    from harness.store import iter_results
+
+    benchmark = get_benchmark(name)
+    if not Path(results_dir).is_dir():
+        raise StoreError(f"--results {results_dir}: no such folder")
+    if strict_revisions:  # never a mean over fewer tasks: the benchmark's table has one column per task
+        warnings.warn(f"--strict-revisions: the {benchmark.name} table keeps one column per task, as mteb's leaderboard; "
+                      "results on another dataset revision are marked in each task's drill-down", stacklevel=2)
+    results = fold_revisions(list(iter_results(Path(results_dir), set(benchmark.tasks))))
+    if not results:  # an empty table, as mteb's ("No results"), not an error
+        warnings.warn(f"--results {results_dir}: holds no result of a task of benchmark {benchmark.name} "
+                      "(import-results PATH imports the published ones)", stacklevel=2)
+    out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", benchmark.name).strip("_")
+    return render_report(results, out, title=f"Leaderboard — {benchmark.name}", benchmark=benchmark)
 
 
 def import_results(
@@ -297,13 +336,15 @@ def import_results(
     task_dirs: Sequence[str | Path] = (),
     tasks: Iterable[str] | None = None,
     models: Iterable[str] | None = None,
+    strict_revisions: bool = False,
 ) -> Any:
-    """Import published mteb results (a results-repo clone or a folder of TaskResult JSON) into the
-    store as imported results; returns an ``ImportSummary`` (see ``harness.bridges.import_results``).
+    """Import published mteb results (a clone of mteb's results repository, or any folder with a
+    ``results/`` folder inside) into the store as imported results, one per model and task;
+    returns an ``ImportSummary`` (see ``harness.bridges.mteb_results``).
     """
-    from harness.bridges.import_results import import_results as run_import
+    from harness.bridges.mteb_results import import_results as run_import
 
-    return run_import(path, results_dir, task_dirs=task_dirs, tasks=tasks, models=models)
+    return run_import(path, results_dir, task_dirs=task_dirs, tasks=tasks, models=models, strict_revisions=strict_revisions)
 
 
 def published_comparison(results_dir: str | Path = DEFAULT_RESULTS_DIR) -> Any:

@@ -19,6 +19,7 @@ from harness.errors import HarnessError, one_line
 EXIT_BUG = 1
 EXIT_USER_ERROR = 2
 EXIT_REGRESSION = 1  # diff --fail-on-regression
+_MISMATCH_LINES = 5  # "revision mismatch" lines printed by import-results (a whole-repository import has ~40,000)
 
 
 def _csv_list(value: str) -> list[str]:
@@ -33,6 +34,10 @@ def _add_model_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", action="append", default=[], metavar="DIR", help="add every *.yaml model card under DIR (repeatable)")
 
 
+def _add_benchmark_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--benchmark", metavar="NAME", help=f"{what} (e.g. 'MTEB(eng, v2)'; `list benchmarks` names them)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Benchmark text-embedding models on declarative tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -40,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run models on tasks, then render the report")
     run.add_argument("--suite", help="run every task of this suite (default: 'default' when --tasks is not given)")
     run.add_argument("--tasks", type=_csv_list, help="comma-separated task names or spec files")
+    _add_benchmark_arg(run, "run the tasks of this mteb benchmark that can run here")
     run.add_argument("--models", type=_csv_list, help="comma-separated models (default: minilm-l6,minilm-l3-onnx,bm25)")
     _add_model_source_args(run)
     run.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
@@ -67,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--devices", type=_csv_list, metavar="DEV,DEV|auto", help="one model replica per device (cuda:0,cuda:1; cpu,cpu; auto: every GPU) sharing each task's texts; needs Ray (pip install -e .[ray])")
 
     listing = sub.add_parser("list", help="list tasks, models or suites")
-    listing.add_argument("what", choices=["tasks", "models", "suites"])
+    listing.add_argument("what", choices=["tasks", "models", "suites", "benchmarks"])
     listing.add_argument("--suite")
+    _add_benchmark_arg(listing, "with tasks: the tasks of this mteb benchmark and how each runs here")
     listing.add_argument("--type")
     listing.add_argument("--source", choices=["specs", "mteb"], default="specs",
                          help="task specs (default) or every supported task of the installed mteb (run them as mteb:NAME)")
@@ -96,18 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--results", default="results", help="results directory (default: results)")
     imports.add_argument("--tasks", type=_csv_list, help="import only these task names")
     imports.add_argument("--models", type=_csv_list, help="import only these published model names (org/name)")
+    imports.add_argument("--strict-revisions", action="store_true",
+                         help="a result on another dataset revision than ours gets its own column TASK@REVISION (default: one column per task)")
     _add_task_source_args(imports)
 
     report = sub.add_parser("report", help="render the leaderboard from stored results")
     report.add_argument("--results", default="results")
     report.add_argument("--out", help="output directory (default: reports/<suite> or reports/all)")
     report.add_argument("--suite", action="append", help="only this suite's tasks; repeat to show suites side by side")
+    _add_benchmark_arg(report, "the table of this mteb benchmark, ranked as mteb's leaderboard ranks it")
+    report.add_argument("--strict-revisions", action="store_true",
+                        help="keep results on another dataset revision in their own column TASK@REVISION")
     _add_task_source_args(report)
 
     reproduce = sub.add_parser("reproduce", help="run a reference table's models on its tasks and compare with the published numbers")
     reproduce.add_argument("--reference", default="mteb_paper_eng", help="a table in references/ (by name) or a YAML file (default: mteb_paper_eng)")
     reproduce.add_argument("--models", type=_csv_list, help="models to run (aliases, hub ids, paths; default: the table's models that have a built-in alias)")
     reproduce.add_argument("--tasks", type=_csv_list, help="only these tasks of the table")
+    _add_benchmark_arg(reproduce, "only the table's tasks that are in this mteb benchmark")
     reproduce.add_argument("--data-dir", help="root of local task data (default: $HARNESS_DATA_DIR)")
     reproduce.add_argument("--allow-absolute-paths", action="store_true", help="let a spec's data.local and split names be absolute or leave --data-dir (off: such a spec fails)")
     reproduce.add_argument("--results", default="results", help="results directory (default: results)")
@@ -142,6 +155,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "benchmarks" or args.benchmark:
+        from harness.benchmarks.listing import benchmark_table
+
+        rows, header = benchmark_table(None if args.what == "benchmarks" else args.benchmark, args.task_dir)
+        print(_table(rows, header))
+        return 0
     if args.what == "models":
         from harness.models.registry import adapter_kinds, model_aliases
 
@@ -177,10 +196,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = api.run(config).summary
     print(f"run: {summary.line()}", file=sys.stderr)
     if not args.no_report and summary.results:
-        suite = args.suite or (None if args.tasks else DEFAULT_SUITE)
+        suite = args.suite or (None if args.tasks or args.benchmark else DEFAULT_SUITE)
         out = Path(args.out) if args.out else Path("reports") / (suite or "custom")
         tasks = sorted({o.task for o in summary.outcomes})
-        path = api.report(args.results, out, suite=suite, task_dirs=args.task_dir) if suite else _report_tasks(args.results, out, tasks)
+        if args.benchmark:
+            path = api.report(args.results, args.out, benchmark=args.benchmark)
+        else:
+            path = api.report(args.results, out, suite=suite, task_dirs=args.task_dir) if suite else _report_tasks(args.results, out, tasks)
         print(f"report: {path}", file=sys.stderr)
     if not summary.results and not summary.count("failed"):
         print(f"error: no task could run ({summary.line()})", file=sys.stderr)
@@ -201,7 +223,8 @@ def _report_tasks(results: str, out: Path, tasks: list[str]) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     from harness import api
 
-    path = api.report(args.results, args.out, suite=args.suite, task_dirs=args.task_dir)
+    path = api.report(args.results, args.out, suite=args.suite, task_dirs=args.task_dir,
+                      benchmark=args.benchmark, strict_revisions=args.strict_revisions)
     print(path)
     return 0
 
@@ -209,9 +232,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_import_results(args: argparse.Namespace) -> int:
     from harness import api
 
-    summary = api.import_results(args.path, args.results, task_dirs=args.task_dir, tasks=args.tasks, models=args.models)
-    for line in summary.mismatched:
+    summary = api.import_results(args.path, args.results, task_dirs=args.task_dir, tasks=args.tasks, models=args.models,
+                                 strict_revisions=args.strict_revisions)
+    for line in summary.mismatched[:_MISMATCH_LINES]:
         print(f"revision mismatch: {line}", file=sys.stderr)
+    if len(summary.mismatched) > _MISMATCH_LINES:
+        print(f"revision mismatch: … and {len(summary.mismatched) - _MISMATCH_LINES} more (each marked in the report's drill-down)", file=sys.stderr)
     print(f"import-results: {summary.line()}", file=sys.stderr)
     return 0 if summary.written else EXIT_USER_ERROR
 
@@ -268,6 +294,21 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reproduce_tasks(reference: str, tasks: list[str] | None, benchmark: str | None) -> list[str] | None:
+    """``--tasks``, or with ``--benchmark`` the table's tasks (of ``--tasks``) that are in that benchmark."""
+    if benchmark is None:
+        return tasks
+    from harness.benchmarks import get_benchmark
+    from harness.errors import SpecError
+    from harness.reproduce.reference import load_reference
+
+    bench = get_benchmark(benchmark)
+    chosen = [t for t in dict.fromkeys(row.task for row in load_reference(reference).rows) if t in bench.details and (tasks is None or t in tasks)]
+    if not chosen:
+        raise SpecError(f"--benchmark {bench.name}: reference {reference!r} has no rows for its tasks" + (" among --tasks" if tasks else ""))
+    return chosen
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Exit 0 when every row that ran is within tolerance, 1 otherwise (2: user error)."""
     from harness import api
@@ -275,7 +316,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     result = api.reproduce(
         args.reference,
         models=args.models,
-        tasks=args.tasks,
+        tasks=_reproduce_tasks(args.reference, args.tasks, args.benchmark),
         data_dir=args.data_dir,
         results_dir=args.results,
         out_dir=args.out,

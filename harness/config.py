@@ -46,6 +46,7 @@ _CLI_FIELDS = {
     "allow_absolute_paths": "allow_absolute_paths",
     "model_dir": "model_dirs",
     "model_option": "model_options",
+    "benchmark": "benchmark",
 }
 _RAY_FLAGS = {"ray_address": "--ray-address", "gpus_per_model": "--gpus-per-model", "cpus_per_unit": "--cpus-per-unit", "shard_size": "--shard-size"}
 
@@ -86,6 +87,8 @@ class RunConfig(BaseModel):
             ``attn_implementation``, ``device``: ``harness.models.load_options``); given as
             ``KEY=VALUE`` strings or a mapping, checked here.
         verbose: per-unit lines and progress bars on stderr.
+        benchmark: an mteb benchmark (``harness.benchmarks``): ``create`` sets ``tasks`` to those of
+            its tasks that can run here (a note each for the others).
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -114,6 +117,7 @@ class RunConfig(BaseModel):
     model_dirs: tuple[str | Path, ...] = ()
     model_options: dict[str, str] = Field(default_factory=dict)
     verbose: bool = True
+    benchmark: str | None = None
 
     @field_validator("model_options", mode="before")
     @classmethod
@@ -171,6 +175,9 @@ class RunConfig(BaseModel):
         Raises:
             HarnessError: one line naming the option, e.g. ``--batch-size: must be at least 1 (got 0)``.
         """
+        if options.get("benchmark") is not None and not options.get("_benchmark_resolved"):
+            options = _benchmark_tasks(options)
+        options.pop("_benchmark_resolved", None)
         try:
             return cls(**options)
         except ValidationError as err:
@@ -189,4 +196,18 @@ class RunConfig(BaseModel):
 
     def replace(self, **changes: Any) -> RunConfig:
         """A validated copy with ``changes`` (e.g. one model and resolved tasks for reproduce)."""
-        return self.create(**{**dict(self), **changes})
+        return self.create(**{**dict(self), **changes, "_benchmark_resolved": True})
+
+
+def _benchmark_tasks(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with ``tasks`` = the runnable tasks of ``options["benchmark"]``."""
+    import warnings
+
+    from harness.benchmarks.select import benchmark_specs
+
+    if options.get("tasks") is not None or options.get("suite") is not None:
+        raise HarnessError("--benchmark: give either --benchmark or --tasks/--suite, not both")
+    specs, notes = benchmark_specs(options["benchmark"], options.get("task_dirs", ()))
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return {**options, "tasks": specs}

@@ -146,13 +146,14 @@ def _one_dimension(hits: dict[bytes, Any]) -> dict[bytes, Any]:
     return hits if len(dims) == 1 else {k: v for k, v in hits.items() if _dimension(v) == dim}
 
 
-def _store_companion(model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, batch_size: int, cache: EmbeddingCache) -> None:
-    """Cache ``model``'s vectors of ``texts``, which the batch just encoded also computed."""
+def _store_companion(model: Encoder, texts: list[str], *, role: Role, task: TaskSpec, cache: EmbeddingCache) -> None:
+    """Cache ``model``'s vectors of ``texts``, which the batch just encoded also computed (one batch:
+    the companion reads that batch's shared forward pass)."""
     described = model_identity(model)
     if described is None:
         return
     identity, persist = described
-    vectors = _check_batch(model.encode(texts, role=role, task=task, batch_size=batch_size), len(texts), model.info.name, task, None)
+    vectors = _check_batch(model.encode(texts, role=role, task=task, batch_size=len(texts)), len(texts), model.info.name, task, None)
     keys = text_keys(identity, role, model.prompt_for(role, task), texts)
     cache.put_many(identity, {"name": model.info.name, "revision": model.info.revision}, keys, vectors, persist=persist)
 
@@ -178,7 +179,7 @@ def _encode_role(
         cache.put_many(identity, description, [keys[missing[p]] for p in positions], vectors, persist=persist)
         batch = [texts[missing[p]] for p in positions]
         for other in model.companions():
-            _store_companion(other, batch, role=role, task=task, batch_size=batch_size, cache=cache)
+            _store_companion(other, batch, role=role, task=task, cache=cache)
 
     if missing:
         fresh, seconds = encode_unique(

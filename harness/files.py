@@ -19,8 +19,11 @@ from harness.errors import StoreError, one_line
 from harness.paths import regular_file
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
+def atomic_write_bytes(path: Path, payload: bytes, *, sync: bool = True) -> None:
     """Write ``payload`` to ``path`` so that a reader sees the old file or the new one, never half.
+
+    ``sync=False`` leaves flushing to disk to the caller (a batch of many files syncs once:
+    :func:`harness.store.write_results`).
 
     The file gets the mode any file the user creates gets (0666 less the umask; ``mkstemp``'s
     0600 would hide a shared results folder from the team).
@@ -34,17 +37,24 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if sync:
+            fsync_folder(path.parent)
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"{path}: cannot write ({err.strerror})") from None
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (a rename into it) durable."""
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 @contextmanager

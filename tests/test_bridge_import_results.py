@@ -21,7 +21,7 @@ import pytest
 mteb = pytest.importorskip("mteb")
 
 import harness  # noqa: E402
-from harness.bridges.import_results import import_results  # noqa: E402
+from harness.bridges.mteb_results import import_results  # noqa: E402
 from harness.cli import main  # noqa: E402
 
 STSB_REVISION = "b0fddb56ed78048fa8b90373c8a3cfc37b684831"
@@ -117,12 +117,13 @@ def _by_model(store: Path) -> dict[str, Any]:
 
 
 def test_each_unreadable_file_warns_once_and_the_rest_imports(published: dict[str, Path], imported: dict[str, Any]) -> None:
-    assert len(imported["summary"].written) == 3 and imported["summary"].skipped == {"task unknown here or not asked for": 1}
+    assert len(imported["summary"].written) == 3 and imported["summary"].skipped == {}
     messages = sorted(imported["warnings"])
-    assert len(messages) == 3
-    assert "SICK-R.json: not readable JSON" in messages[0]
-    assert "STS12.json: a JSON list, not an mteb TaskResult object; skipped" in messages[1]
-    assert "STS13.json: not an mteb TaskResult (scores: Field required); skipped" in messages[2]
+    assert len(messages) == 4
+    assert "NotATaskHere.json: task_name: missing or not a string; skipped" in messages[0]  # foreign JSON
+    assert "SICK-R.json: not readable JSON" in messages[1]
+    assert "STS12.json: a JSON list, not an mteb result object; skipped" in messages[2]
+    assert "STS13.json: scores: missing or not {split: [entries]}; skipped" in messages[3]
     assert set(_by_model(published["store"])) == {
         "acme/fake-encoder", "harness/random",
         "acme/fake-encoder (published)", "acme/other-encoder (published)", "acme/legacy (published)",
@@ -141,14 +142,17 @@ def test_an_imported_result_is_marked_and_has_no_items(published: dict[str, Path
     assert legacy.main_score == 0.5 and legacy.scores()["cosine_pearson"] == 0.4
 
 
-def test_another_dataset_revision_is_kept_apart_and_both_revisions_recorded(published: dict[str, Path], imported: dict[str, Any]) -> None:
+def test_another_dataset_revision_is_flagged_and_kept_apart_on_request(published: dict[str, Path], imported: dict[str, Any], tmp_path: Path) -> None:
     result = _by_model(published["store"])["acme/other-encoder (published)"]
-    assert result.task_name == "STSBenchmark@0123456789ab"
+    assert result.task_name == "STSBenchmark"  # one column per task, as on mteb's leaderboard
     assert result.data.harness.imported == {
         **result.data.harness.imported,
         "task": "STSBenchmark", "dataset_revision": OTHER_REVISION, "spec_revision": STSB_REVISION, "revision_match": False,
     }
-    stored = harness.load_results(published["store"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import_results(published["clone"], tmp_path, strict_revisions=True)
+    stored = harness.load_results(tmp_path)
     assert {r.task_name for r in stored} == {"STSBenchmark", "STSBenchmark@0123456789ab"}
     assert {r.task_name for r in stored if r.model_name == "acme/other-encoder (published)"} == {"STSBenchmark@0123456789ab"}
 
@@ -169,7 +173,7 @@ def test_statistics_leave_imported_results_out_of_significance_tests(published: 
     comparison = compare(results, n_resamples=200, seed=0)
     assert any("no per-item data for" in note and "acme/fake-encoder (published)" in note for note in comparison.notes)
     published_rows = comparison.intervals[comparison.intervals["model"].str.endswith("(published)")]
-    assert len(published_rows) == 2 and published_rows["ci_low"].isna().all()
+    assert len(published_rows) == 3 and published_rows["ci_low"].isna().all()
     assert not comparison.pairs["model_a"].str.endswith("(published)").any()
 
 
@@ -180,7 +184,7 @@ def test_a_second_import_replaces_the_first(published: dict[str, Path], imported
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         summary = import_results(published["clone"], store, tasks=["STSBenchmark"], models=["acme/fake-encoder"])
-    assert len(summary.written) == 1 and summary.skipped["model not asked for"] == 2
+    assert len(summary.written) == 1 and not summary.skipped
     assert sorted(p.relative_to(store) for p in store.rglob("*.json")) == before
     assert not math.isnan(_by_model(store)["acme/fake-encoder (published)"].main_score)
 
@@ -190,10 +194,10 @@ def test_the_command_prints_one_line_per_problem_and_a_summary(
 ) -> None:
     assert main(["import-results", str(published["clone"]), "--results", str(tmp_path)]) == 0
     lines = capsys.readouterr().err.strip().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["warning"] * 3 + ["revision mismatch", "import-results"]
+    assert [line.split(":")[0] for line in lines] == ["warning"] * 4 + ["revision mismatch", "import-results"]
     assert lines[-2] == (
         f"revision mismatch: acme/other-encoder × STSBenchmark: published on dataset revision {OTHER_REVISION}, "
-        f"our spec pins {STSB_REVISION}"
+        f"ours is {STSB_REVISION}"
     )
-    assert lines[-1].startswith("import-results: 3 imported; 1 of them on another dataset revision")
+    assert lines[-1].startswith("import-results: 3 imported; 1 of them on another dataset revision than ours; 4 unreadable")
     assert main(["import-results", str(tmp_path / "nowhere"), "--results", str(tmp_path)]) == 2

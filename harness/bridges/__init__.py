@@ -1,7 +1,7 @@
 """Bridges to the wider ecosystem.
 
 * ``mteb_tasks``: any installed mteb task as a TaskSpec (``mteb:NAME``), scored by our evaluators.
-* ``import_results``: published mteb ``TaskResult`` files into the store as *imported* results.
+* ``mteb_results``: mteb's published results repository into the store as *imported* results.
 * ``published``: our score next to the published one for the same model and task.
 
 Nothing here is imported by ``import harness``; mteb itself is imported only when a catalog of

@@ -7,13 +7,14 @@ Everything here is plain data (dicts, lists, floats or None) that the template, 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from harness.leaderboard import runtime
+from harness.leaderboard import ranking, runtime
 from harness.leaderboard import tiers as tiering
 from harness.store import StoredResult
 from harness.tasktypes import get_task_type, task_type_names
@@ -106,20 +107,29 @@ def _types_of(tasks: list[dict[str, Any]]) -> list[str]:
 
 
 def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[str, Sequence[str]] | None = None,
-           notes: Sequence[str] = ()) -> dict[str, Any]:
+           notes: Sequence[str] = (), task_types: Mapping[str, str] | None = None,
+           scores: Mapping[tuple[str, str], Any] | None = None, seed: int = 0) -> dict[str, Any]:
     """The leaderboard as plain data (see the module docstring).
+
+    Every row, run here or published, is ranked together (:mod:`harness.leaderboard.ranking`).
 
     Args:
         results: one result per (model, task) (:func:`dedupe` first).
         comparison: ``harness.stats.compare`` of the results that were run here (not the
             imported ones), or None when there is nothing to compare.
         suites: suite -> task names (default: from each task's spec).
+        task_types: task -> the type its mean goes to (a benchmark's: mteb's types); default
+            each spec's type.
+        scores: (model, task) -> ``benchmark_view.CellScore`` (a benchmark's scores as mteb computes
+            them); default each result's main score.
+        seed: of the bootstrap over tasks.
     """
     metas: dict[str, dict[str, Any]] = {}
     throughput: dict[str, list[float]] = {}
     runs: dict[str, list[Any]] = {}  # model -> each result's runtime record
     tasks: dict[str, dict[str, Any]] = {}
     cells: dict[str, dict[str, dict[str, Any]]] = {}
+    borda_only: dict[str, dict[str, float]] = {}
     for result in sorted(results, key=lambda r: (r.data.harness.status != "run", r.model_name, r.task_name)):
         metas.setdefault(result.model_name, model_meta(result))
         if result.data.harness.status == "run" or result.task_name not in tasks:
@@ -131,14 +141,24 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
         cost = result.data.harness.model.get("cost_usd")
         if isinstance(cost, (int, float)):
             metas[result.model_name]["cost_usd"] = (metas[result.model_name].get("cost_usd") or 0.0) + float(cost)
+        score, borda = main_score(result), None
+        if scores is not None:
+            given = scores.get((result.model_name, result.task_name))
+            score, borda = (given.score, given.borda) if given is not None else (None, None)
+        if score is None:  # undefined for the means; mteb's Borda count may still rank it
+            if borda is not None:
+                borda_only.setdefault(result.model_name, {})[result.task_name] = borda
+            continue
         cells.setdefault(result.model_name, {})[result.task_name] = {
-            "score": main_score(result), "low": None, "high": None, "n": None, "tier": None,
+            "score": score, "low": None, "high": None, "n": None, "tier": None,
             "published": result.data.harness.status == "imported"}
-    run_tasks = {r.task_name for r in results if r.data.harness.status == "run"} or set(tasks)
+    if task_types:
+        for task in tasks.values():
+            task["type"] = task_types.get(task["name"], task["type"])
     types = _types_of(list(tasks.values()))
     task_list = sorted(tasks.values(), key=lambda t: (types.index(t["type"]), t["name"]))
     for task in task_list:
-        task["in_means"] = task["name"] in run_tasks
+        task["in_means"] = True  # every task of the view counts, whoever has it (mteb's rule)
     if suites is None:
         suites = {}
         for task in task_list:
@@ -146,66 +166,54 @@ def gather(results: Sequence[StoredResult], comparison: Any, *, suites: Mapping[
                 suites.setdefault(suite, []).append(task["name"])
     suites = {s: [t for t in names if t in tasks] for s, names in suites.items()}
 
-    by_type = {ty: [t["name"] for t in task_list if t["type"] == ty and t["in_means"]] for ty in types}
+    by_type = {ty: [t["name"] for t in task_list if t["type"] == ty] for ty in types}
     if comparison is not None:
         for task, model, score, low, high, n, tier in comparison.intervals.itertuples(index=False):
-            cell = cells[model][task]
+            cell = cells.get(model, {}).get(task)
+            if cell is None:
+                continue
             cell.update(score=float(score), low=_num(low), high=_num(high), n=int(n) or None,
                         tier=None if tier is pd.NA else int(tier))
-    models = [_model_row(name, meta, cells[name], throughput.get(name)) for name, meta in metas.items()]
-    for m in models:
-        m["runtime"] = runtime.describe(runs[m["name"]])
+    models = [_model_row(name, meta, cells.get(name, {}), throughput.get(name), types)
+              | {"borda_only": borda_only.get(name, {}), "runtime": runtime.describe(runs.get(name, []))}
+              for name, meta in metas.items()]
+    models = ranking.rank_rows(models, [t["name"] for t in task_list], [t["type"] for t in task_list], seed=seed)
+    ranking.pair_published(models)
     _add_statistics(models, comparison, by_type)
     _order(models)
     return {
-        "types": [{"key": ty, "label": TYPE_LABELS.get(ty, ty), "tasks": by_type[ty]} for ty in types],
+        "types": [{"key": ty, "label": type_label(ty), "tasks": by_type[ty]} for ty in types],
         "tasks": task_list,
         "models": models,
         "suites": suites,
         "best_by_type": _best_by_type(models, types, by_type),
         "notes": list(notes) + (list(comparison.notes) if comparison is not None else []),
-        "n_run_tasks": len(run_tasks),
+        "ranking": ranking.describe(models, len(task_list)),
         "best": _best_values(models, types, task_list),
         "has_cost": any(m["cost_usd"] is not None for m in models),
     }
 
 
-def _model_row(name: str, meta: dict[str, Any], cells: dict[str, Any], speeds: list[float] | None) -> dict[str, Any]:
-    return {**meta, "cells": cells, "n_tasks": len(cells), "throughput": statistics.median(speeds) if speeds else None}
+def type_label(kind: str) -> str:
+    """Our task type's label, or an mteb type split on its capitals (``PairClassification`` ->
+    ``Pair Classification``, as mteb's leaderboard shows it)."""
+    return TYPE_LABELS.get(kind) or " ".join(re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z]|$)", kind)) or kind
 
 
-def _weighted_means(models: list[dict[str, Any]], by_type: Mapping[str, list[str]]) -> None:
-    """mteb's Mean (Task) and Mean (TaskType) and the per-type means, None when a task is missing."""
-    in_means = [t for names in by_type.values() for t in names]
-    for m in models:
-        cells = m["cells"]
-        m["types"] = {}
-        for ty, names in by_type.items():
-            values = [cells[t]["score"] for t in names if t in cells]
-            m["types"][ty] = {"mean": sum(values) / len(values) if names and len(values) == len(names) else None,
-                              "tier": None, "low": None, "high": None}
-        values = [cells[t]["score"] for t in in_means if t in cells]
-        m["mean_task"] = sum(values) / len(values) if in_means and len(values) == len(in_means) else None
-        type_means = [m["types"][ty]["mean"] for ty, names in by_type.items() if names]
-        m["mean_type"] = (sum(type_means) / len(type_means) if type_means and None not in type_means else None)
+def _model_row(name: str, meta: dict[str, Any], cells: dict[str, Any], speeds: list[float] | None,
+               types: Sequence[str]) -> dict[str, Any]:
+    return {**meta, "cells": cells, "n_tasks": len(cells), "throughput": statistics.median(speeds) if speeds else None,
+            "types": {ty: {"mean": None, "tier": None, "low": None, "high": None} for ty in types}}
 
 
 def _add_statistics(models: list[dict[str, Any]], comparison: Any, by_type: Mapping[str, list[str]]) -> None:
-    """Means, tiers (rank, per type, per mean column), intervals of the means, Borda and rank CIs."""
-    _weighted_means(models, by_type)
-    summary = comparison.summary.set_index("model") if comparison is not None else pd.DataFrame()
+    """Per-item statistics of the rows run here: tiers and intervals of their mean columns (the
+    within-task intervals combined); the rank, tiers and intervals across tasks are ``ranking``'s."""
     for m in models:
-        row = summary.loc[m["name"]] if m["name"] in summary.index else None
-        m["borda"] = None if row is None else int(row["borda_rank"])
-        m["mean_rank"] = None if row is None else _num(row["mean_rank"])
-        m["p_first"] = None if row is None else _num(row["p_first"])
-        low = None if row is None else _num(row["rank_ci_low"])
-        m["rank_ci"] = None if low is None else (int(low), int(row["rank_ci_high"]))
-        m["tier"] = m["mean_task_tier"] = m["mean_type_tier"] = None
+        m["mean_task_tier"] = m["mean_type_tier"] = None
         m["mean_task_ci"] = None
     if comparison is None:
         return
-    overall = tiering.overall_tiers(comparison)
     errors = tiering.ScoreErrors(comparison)
     in_means = [t for names in by_type.values() for t in names]
     present = [ty for ty, names in by_type.items() if names]
@@ -219,7 +227,6 @@ def _add_statistics(models: list[dict[str, Any]], comparison: Any, by_type: Mapp
                 for ty, names in by_type.items() if names}
     for m in models:
         name = m["name"]
-        m["tier"] = overall.get(name)
         if m["mean_task"] is not None:
             m["mean_task_tier"] = task_tier.get(name)
             m["mean_task_ci"] = errors.interval(m["mean_task"], name, in_means)
@@ -234,9 +241,10 @@ def _add_statistics(models: list[dict[str, Any]], comparison: Any, by_type: Mapp
 
 
 def _order(models: list[dict[str, Any]]) -> None:
-    """Sort in place: tier, mean rank, Borda, name; tiered models get a position and a tier range."""
+    """Sort in place: the complete rows by tier, mean rank, Borda, name; then the incomplete ones
+    by Borda. Tiered rows get a position and their tier's range of positions."""
     inf = math.inf
-    models.sort(key=lambda m: (m["published"], m["tier"] or inf, m["mean_rank"] or inf, m["borda"] or inf,
+    models.sort(key=lambda m: (not m["complete"], m["tier"] or inf, m["mean_rank"] or inf, m["borda"] or inf,
                                -(m["mean_task"] if m["mean_task"] is not None else -inf), m["name"]))
     spans: dict[int, list[int]] = {}
     for position, model in enumerate(models, start=1):
@@ -249,16 +257,20 @@ def _order(models: list[dict[str, Any]]) -> None:
 
 
 def _best_by_type(models: list[dict[str, Any]], types: list[str], by_type: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    """Per task type (and overall): the top-tier models, best mean first."""
-    cards = []
-    overall = [m for m in models if m["mean_task_tier"] == 1 and m["mean_task"] is not None]
+    """Per task type (and overall): the top-tier models, best mean first. "All tasks": the rank's
+    tier 1 across tasks (every row); a type: its per-item tier 1 (rows run here), else, with no
+    per-item tests (published rows only), the best three by the type's mean (``tested`` False)."""
+    overall = [m for m in models if m["tier"] == 1 and m["mean_task"] is not None]
     overall.sort(key=lambda m: -m["mean_task"])
-    cards.append({"key": "mean_task", "label": "All tasks", "n_tasks": sum(len(v) for v in by_type.values()),
-                  "models": [{"name": m["name"], "score": m["mean_task"]} for m in overall]})
+    cards = [{"key": "mean_task", "label": "All tasks", "n_tasks": sum(len(v) for v in by_type.values()), "tested": True,
+              "models": [{"name": m["name"], "score": m["mean_task"]} for m in overall]}]
     for ty in types:
         top = [m for m in models if m["types"][ty]["tier"] == 1 and m["types"][ty]["mean"] is not None]
+        tested = bool(top)
+        if not tested:
+            top = sorted((m for m in models if m["types"][ty]["mean"] is not None), key=lambda m: -m["types"][ty]["mean"])[:3]
         top.sort(key=lambda m: -m["types"][ty]["mean"])
-        cards.append({"key": f"type:{ty}", "label": TYPE_LABELS.get(ty, ty), "n_tasks": len(by_type[ty]),
+        cards.append({"key": f"type:{ty}", "label": type_label(ty), "n_tasks": len(by_type[ty]), "tested": tested,
                       "models": [{"name": m["name"], "score": m["types"][ty]["mean"]} for m in top]})
     return cards
 

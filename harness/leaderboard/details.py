@@ -73,10 +73,22 @@ def task_details(results: Sequence[StoredResult], comparison: Any) -> dict[str, 
         names.sort(key=lambda k: (k != main, k.startswith("nauc_"), k))
         rows = [[r.model_name, values] for r, values in zip(group, _metric_rows(extras, names))]
         out[task] = {"metrics": names, "rows": rows, "pairs": {"models": [], "cells": []},
-                     "breakdown": _breakdown(group), "n_items": None}
+                     "breakdown": _breakdown(group), "n_items": None, "revision_note": _revision_note(group)}
     if comparison is not None:
         _add_pairs(out, comparison)
     return out
+
+
+def _revision_note(group: list[StoredResult], shown: int = 20) -> str | None:
+    """Which published results of a task are on another dataset revision than our spec's, or None."""
+    other = [(r.model_name, (r.data.harness.imported or {})) for r in group if r.data.harness.status == "imported"]
+    other = [(name, imported) for name, imported in other if imported.get("revision_match") is False]
+    if not other:
+        return None
+    names = ", ".join(f"{name} ({str(imported.get('dataset_revision'))[:12]})" for name, imported in other[:shown])
+    more = f" and {len(other) - shown} more" if len(other) > shown else ""
+    spec = str(other[0][1].get("spec_revision") or "unknown")[:12]
+    return f"{len(other)} published result(s) on another dataset revision than {spec}: {names}{more}"
 
 
 def _breakdown(group: list[StoredResult]) -> dict[str, Any] | None:

@@ -133,8 +133,8 @@ def page_data(page: dict[str, Any]) -> dict[str, Any]:
 
 def _model_record(m: dict[str, Any]) -> dict[str, Any]:
     keys = ("name", "revision", "published", "base", "variant", "position", "tier", "tier_range", "rank_ci",
-            "borda", "mean_rank", "p_first", "mean_task", "mean_type", "params", "dim", "max_tokens",
-            "throughput", "bytes", "cost_usd", "n_tasks")
+            "borda", "mean_rank", "p_first", "complete", "uncertainty", "mean_task", "mean_type", "params", "dim",
+            "max_tokens", "throughput", "bytes", "cost_usd", "n_tasks", "vs_published")
     record = {k: m[k] for k in keys}
     record["types"] = m["types"]
     record["scores"] = {t: {"score": c["score"], "ci_low": c["low"], "ci_high": c["high"], "n_items": c["n"],
@@ -165,14 +165,15 @@ def json_text(page: dict[str, Any]) -> str:
 
 
 def csv_text(page: dict[str, Any]) -> str:
-    """One row per model, leaderboard order: rank, tier, means, per-type and per-task scores, metadata."""
+    """One row per model, leaderboard order: rank, tier, means, per-type and per-task scores, metadata
+    (the contract is docs/leaderboard.md's)."""
     board = page["board"]
     types = [t["key"] for t in board["types"]]
     tasks = [t["name"] for t in board["tasks"]]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["position", "tier", "rank_ci_low", "rank_ci_high", "model", "revision", "status", "borda_rank",
-                     "mean_rank", "mean_task", "mean_task_type", *[f"type:{t}" for t in types], *tasks,
+                     "mean_rank", "p_first", "complete", "uncertainty", "mean_task", "mean_task_type", *[f"type:{t}" for t in types], *tasks,
                      "n_parameters", "embedding_dim", "max_tokens", "throughput_texts_per_s", "bytes_per_vector"])
 
     def blank(value: Any) -> Any:
@@ -182,7 +183,7 @@ def csv_text(page: dict[str, Any]) -> str:
         rank_ci = m["rank_ci"] or (None, None)
         writer.writerow([m["position"], blank(m["tier"]), blank(rank_ci[0]), blank(rank_ci[1]), m["name"], m["revision"],
                          "imported" if m["published"] else "run", blank(m["borda"]), blank(m["mean_rank"]),
-                         blank(m["mean_task"]), blank(m["mean_type"]), *[blank(m["types"][t]["mean"]) for t in types],
+                         blank(m["p_first"]), int(m["complete"]), m["uncertainty"], blank(m["mean_task"]), blank(m["mean_type"]), *[blank(m["types"][t]["mean"]) for t in types],
                          *[blank(m["cells"][t]["score"]) if t in m["cells"] else "" for t in tasks],
                          blank(m["params"]), blank(m["dim"]), blank(m["max_tokens"]), blank(m["throughput"]),
                          blank(m["bytes"])])

@@ -20,6 +20,7 @@ from harness.tasktypes import get_task_type, task_type_names
 
 TYPE_COLORS = {name: get_task_type(name).color for name in task_type_names()}  # from the task types' descriptors
 MAX_LABELS = 25  # points labelled in a scatter (the best ones beyond this)
+HEATMAP_MODELS = 60  # heatmap rows: the board's first ones (hundreds of published rows took 13 s and were unreadable)
 # read when a text artist is created and when it is drawn, so they hold for a figure's whole life
 FIGURE_RC = {"svg.hashsalt": "harness", "svg.fonttype": "none", "text.parse_math": False, "text.usetex": False}
 _P = ParamSpec("_P")
@@ -74,10 +75,11 @@ def _short(name: str, limit: int = 38) -> str:
 
 @_plain
 def heatmap(board: dict[str, Any]) -> str | None:
-    """Models (rows, leaderboard order) x tasks (columns, by type), coloured within each task."""
+    """Models (rows, leaderboard order, the first :data:`HEATMAP_MODELS`) x tasks (columns, by
+    type), coloured within each task."""
     import numpy as np
 
-    models = board["models"]
+    models = board["models"][:HEATMAP_MODELS]
     tasks = [t for t in board["tasks"]]
     if not models or not tasks:
         return None
@@ -111,7 +113,8 @@ def heatmap(board: dict[str, Any]) -> str | None:
         for i, j in zip(*np.nonzero(~np.isnan(values))):
             ax.text(j, i, f"{100 * values[i, j]:.1f}", ha="center", va="center", fontsize=6,
                     color="white" if relative[i, j] > 0.6 else "#222")
-    ax.set_title("Main score ×100; colour = position between the task's worst (light) and best (dark) model; "
+    shown = f"the first {len(models)} of {len(board['models'])} models; " if len(models) < len(board["models"]) else ""
+    ax.set_title(f"Main score ×100; {shown}colour = position between the task's worst (light) and best (dark) model; "
                  "grey = missing", fontsize=8, loc="left")
     ax.tick_params(length=0)
     return _save(figure, "heatmap", tight=False)

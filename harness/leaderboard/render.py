@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.leaderboard import details, export, plots, runtime, sweeps, tiers
+from harness.leaderboard import benchmark_view, details, export, plots, runtime, sweeps, tiers
 from harness.leaderboard.data import dedupe, gather
 from harness.store import StoredResult, atomic_write_bytes
 
@@ -59,8 +59,8 @@ def compare_runs(results: Sequence[StoredResult], *, n_resamples: int, seed: int
 
     run = [r for r in results if r.data.harness.status == "run"]
     if any(r.data.harness.status != "run" for r in results):
-        notes.append("published (imported) results have no per-item data: shown for reference, without intervals, "
-                     "and left out of every rank and significance test")
+        notes.append("published (imported) results have no per-item data: ranked across tasks like every row, "
+                     "without within-task intervals or tests")
     if not run:
         return None
     try:
@@ -70,6 +70,21 @@ def compare_runs(results: Sequence[StoredResult], *, n_resamples: int, seed: int
     except StatsError as err:
         notes.append(f"no statistics: {err}")
         return None
+
+
+def _join_notes(results: Sequence[StoredResult]) -> list[str]:
+    """One line on which revision folder won where a published model has several (mteb's
+    ``join_revisions``: the registered main revision, else the newest mteb version)."""
+    rules: dict[str, int] = {}
+    for r in results:
+        join = (r.data.harness.imported or {}).get("join") if r.data.harness.status == "imported" else None
+        if join and len(join.get("considered") or ()) > 1:
+            rules[str(join.get("rule"))] = rules.get(str(join.get("rule")), 0) + 1
+    if not rules:
+        return []
+    counts = ", ".join(f"{n} by {rule!r}" for rule, n in sorted(rules.items()))
+    return [(f"published results found in several revision folders of a model: one kept per task as mteb's "
+             f"join_revisions keeps it (the model's registered main revision, else the newest mteb version): {counts}")]
 
 
 def _side_by_side(board: dict[str, Any], explicit: bool) -> list[str]:
@@ -106,12 +121,23 @@ def _views(board: dict[str, Any], explicit: bool) -> list[tuple[str, str, list[s
 
 def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
           suites: Mapping[str, Sequence[str]] | None = None, n_resamples: int = 10_000, seed: int = 0,
-          comparison: Any = "compute", command: str | None = None) -> dict[str, Any]:
-    """Everything the page shows, as data (``comparison`` may be passed in to skip the statistics)."""
+          comparison: Any = "compute", command: str | None = None, benchmark: Any = None) -> dict[str, Any]:
+    """Everything the page shows, as data (``comparison`` may be passed in to skip the statistics).
+
+    With ``benchmark`` (``harness.benchmarks.get_benchmark``): one view, its tasks that the results
+    have, its types and mteb's scores (:mod:`harness.leaderboard.benchmark_view`).
+    """
     results, notes = dedupe(results)
+    notes += _join_notes(results)
+    task_types = scores = None
+    if benchmark is not None:
+        results = [r for r in results if r.task_name in benchmark.details]
+        task_types, scores = dict(benchmark.task_type), benchmark_view.cell_scores(results, benchmark)
+        present = {r.task_name for r in results}
+        suites = {benchmark.name: [t for t in benchmark.tasks if t in present]}
     if isinstance(comparison, str):
         comparison = compare_runs(results, n_resamples=n_resamples, seed=seed, notes=notes)
-    board = gather(results, comparison, suites=suites, notes=notes)
+    board = gather(results, comparison, suites=suites, notes=notes, task_types=task_types, scores=scores, seed=seed)
     views = []
     for key, label, names in _views(board, suites is not None):
         if len(names) == len(board["tasks"]):
@@ -121,7 +147,7 @@ def build(results: Sequence[StoredResult], *, title: str = "Leaderboard",
         types = {t["name"]: t["type"] for t in board["tasks"] if t["name"] in chosen}
         subset = tiers.restrict(comparison, types) if comparison is not None else None
         views.append({"key": key, "label": label, "board": gather(
-            [r for r in results if r.task_name in chosen], subset, suites=board["suites"])})
+            [r for r in results if r.task_name in chosen], subset, suites=board["suites"], seed=seed)})
     for view in views:
         export.score_cells(view["board"])
     compared = _side_by_side(board, suites is not None)
@@ -207,7 +233,7 @@ def render_html(page: dict[str, Any], svgs: Mapping[str, str | None]) -> str:
 
 def render_report(results: Sequence[StoredResult], out_dir: Path, *, title: str = "Leaderboard",
                   suites: Mapping[str, Sequence[str]] | None = None, n_resamples: int = 10_000, seed: int = 0,
-                  comparison: Any = "compute", command: str | None = None) -> Path:
+                  comparison: Any = "compute", command: str | None = None, benchmark: Any = None) -> Path:
     """Write ``index.html``, ``leaderboard.csv`` and ``leaderboard.json`` to ``out_dir``.
 
     Args:
@@ -216,12 +242,13 @@ def render_report(results: Sequence[StoredResult], out_dir: Path, *, title: str 
         n_resamples, seed: of ``harness.stats.compare`` (paired bootstrap and sign-flip draws).
         comparison: a precomputed ``Comparison`` of the run results (or None for none).
         command: the command line recorded on the page (default: this process's).
+        benchmark: show this mteb benchmark's table (``harness.benchmarks.get_benchmark``).
 
     Returns:
         The path of ``index.html``.
     """
     page = build(results, title=title, suites=suites, n_resamples=n_resamples, seed=seed, comparison=comparison,
-                 command=command)
+                 command=command, benchmark=benchmark)
     html = render_html(page, figures(page))
     out_dir = Path(out_dir)
     atomic_write_bytes(out_dir / "leaderboard.csv", export.csv_text(page).encode("utf-8"))

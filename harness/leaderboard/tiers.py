@@ -2,9 +2,9 @@
 
 Three kinds of column, three sources (all stated on the page):
 
-* **Overall rank** (and the Mean columns): step-down tiers over the across-task post-hoc test
-  (Wilcoxon signed-rank over the tasks every model has, Holm over all pairs; Benavoli et al.
-  2016), the leader being the best mean rank. Tier 1 = not distinguishable from the best.
+* **Overall rank**: :mod:`harness.stats.board` (paired bootstrap over tasks, every complete row,
+  published ones included; see ``harness.leaderboard.ranking``).
+* **Mean columns** of rows run here: the per-task paired intervals combined, as for a type below.
 * **One task**: the task's own tiers (paired bootstrap / sign-flip tests, Holm), as computed by
   ``harness.stats``.
 * **One task type with several tasks**: the type mean's paired differences, combined from the
@@ -28,24 +28,6 @@ import pandas as pd
 
 def _z(alpha: float) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2)
-
-
-def overall_tiers(comparison: Any) -> dict[str, int]:
-    """model -> tier across tasks (models absent from the post-hoc table get none)."""
-    from harness.stats.within import tiers
-
-    posthoc, alpha = comparison.posthoc, comparison.method["alpha"]
-    ranks = comparison.summary.set_index("model")["mean_rank"].dropna()
-    if posthoc.empty or len(ranks) < 2:
-        return {m: 1 for m in ranks.index}
-    models = list(ranks.index)
-    where = {m: i for i, m in enumerate(models)}
-    p_adj = np.ones((len(models), len(models)))
-    for a, b, p in posthoc[["model_a", "model_b", "wilcoxon_p_holm"]].itertuples(index=False):
-        if a in where and b in where:
-            p_adj[where[a], where[b]] = p_adj[where[b], where[a]] = p
-    tier = tiers(-ranks.to_numpy(), p_adj, alpha, p_adj)
-    return {m: int(t) for m, t in zip(models, tier)}
 
 
 def task_tiers(comparison: Any) -> dict[str, dict[str, int]]:

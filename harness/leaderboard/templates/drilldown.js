@@ -25,7 +25,7 @@ window.ReportDrill = function (data) {
     var dl = el("dl");
     [["Type", t.type], ["Suites", t.suites.join(", ")], ["Domain", t.domain], ["Languages", t.languages.join(", ")],
      ["Main score", t.main_score], ["Items resampled", t.n_items], ["Split", t.split],
-     ["Dataset revision", t.dataset_revision], ["Data source", t.source], ["License", t.license || "not stated"],
+     ["Dataset revision", t.dataset_revision], ["Other dataset revisions", t.revision_note], ["Data source", t.source], ["License", t.license || "not stated"],
      ["Reference", t.reference], ["Citation", t.citation], ["Description", t.description]
     ].forEach(function (pair) {
       if (pair[1] === null || pair[1] === undefined || pair[1] === "") return;

@@ -26,6 +26,12 @@
     });
     views[key] = { key: key, table: box, tbody: box.tBodies[0], headers: headers, colIndex: colIndex, tasks: tasks,
                    rows: Array.prototype.slice.call(box.tBodies[0].rows) };
+    // a class per column: hiding columns by class keeps a restyle cheap (":nth-child" rules are
+    // matched against every cell: with hundreds of rows a sort took most of a second)
+    headers.forEach(function (th, i) { th.classList.add("k" + i); });
+    views[key].rows.forEach(function (tr) {
+      for (var i = 0; i < tr.cells.length; i++) tr.cells[i].classList.add("k" + i);
+    });
     views[key].headers.forEach(function (th) {
       th.addEventListener("click", function (event) {
         if (event.target.closest("a")) return;
@@ -115,7 +121,7 @@
       if (col === "mean_shown") hide = !active;
       if (active && col.indexOf("task:") === 0 && !visibleTasks.has(col.slice(5))) hide = true;
       if (active && col.indexOf("type:") === 0 && !visibleTypes.has(col.slice(5))) hide = true;
-      if (hide) hidden.push(id + " tr > :nth-child(" + (i + 1) + ")");
+      if (hide) hidden.push(id + " .k" + i);
     });
     styleEl.textContent = hidden.length ? hidden.join(",\n") + " { display: none; }" : "";
     document.querySelectorAll(".colmenu input[data-col]").forEach(function (box) {
