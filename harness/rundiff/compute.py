@@ -41,13 +41,14 @@ def stored_names(name: str) -> list[str]:
     ``KIND:ARG``; ``harness/KIND`` for a bare adapter kind (``bm25``, ``random``). A sweep suffix
     (``@dim=128``) is kept.
     """
-    from harness.models.registry import ADAPTERS, ALIASES
+    from harness.models.registry import ADAPTERS, find_alias
 
     base, at, suffix = name.partition("@")
     kind, sep, arg = base.partition(":")
     names = [base]
-    if base in ALIASES and ALIASES.get(base).records:
-        names.append(ALIASES.get(base).records)
+    alias = find_alias(base)
+    if alias is not None and alias.records:
+        names.append(alias.records)
     elif sep and kind in ADAPTERS:
         names.append(arg)
     elif base in ADAPTERS:
