@@ -102,6 +102,9 @@ def main() -> int:
     parser.add_argument("--benchmark", default="MTEB(eng, v2)")
     parser.add_argument("--keep", type=Path, help="work in this (empty) folder and keep it")
     args = parser.parse_args()
+    if not (args.repo / "results").is_dir():
+        print(f"error: --repo {args.repo}: no results/ folder (clone embeddings-benchmark/results and name the clone)", file=sys.stderr)
+        return 2
     names = [n for n in args.names.split(",") if n]
     return check(args.repo, args.models, names, args.seed, args.benchmark, args.keep)
 
