@@ -10,15 +10,14 @@ Example::
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.config import DEFAULT_RESULTS_DIR, DEFAULT_SUITE, RunConfig
-from harness.errors import ModelError, SpecError, StoreError, brief
-from harness.registry import discover_specs, select_tasks
+from harness.errors import SpecError, StoreError, brief
+from harness.registry import TaskList, discover_specs, select_tasks
 from harness.specs import TaskSpec, load_spec
 
 if TYPE_CHECKING:  # the runner and the store import numpy: `list tasks` needs neither
@@ -27,38 +26,6 @@ if TYPE_CHECKING:  # the runner and the store import numpy: `list tasks` needs n
     from harness.store import StoredResult
 
 DEFAULT_REPORTS_DIR = Path("reports")
-
-
-class TaskList(list):
-    """A list of TaskSpec with a tabular view."""
-
-    def to_pandas(self) -> Any:
-        import pandas as pd
-
-        return pd.DataFrame(
-            [
-                {
-                    "name": s.name,
-                    "type": s.type,
-                    "main_score": s.main_score,
-                    "suite": ",".join(s.suite),
-                    "domain": s.domain,
-                    "languages": ",".join(s.languages),
-                    "source": task_source(s),
-                }
-                for s in self
-            ]
-        )
-
-
-def task_source(spec: TaskSpec) -> str:
-    """Where a task's data comes from, in a few words."""
-    if spec.data.builder:
-        return f"builder {spec.data.builder}"
-    parts = [f"local {spec.data.local}"] if spec.data.local else []
-    if spec.data.hf:
-        parts.append(f"hub {spec.data.hf}")
-    return " | ".join(parts)
 
 
 def get_tasks(
@@ -233,30 +200,19 @@ def run(config: RunConfig) -> RunResult:
     from harness import runner
     from harness.executors import make_executor
     from harness.models import load_model
+    from harness.models.registry import spending_caps
     from harness.variants import expand, parse_sweeps
 
     executor = make_executor(config)
     specs = resolve_tasks(config.tasks, config.suite, config.task_dirs)
     name = config.model_name if len(config.models) == 1 else None
-    caps = _spending_caps(config.models, config.max_cost, config.model_dirs)
+    caps = spending_caps(config.models, config.max_cost, config.model_dirs)
     loads = [load_model(m, name=name, model_dirs=config.model_dirs, load_options=config.model_options, **cap) for m, cap in zip(config.models, caps)]
     models = expand(loads, parse_sweeps(config.sweep))
     summary = runner.run(models, specs, config, executor)
     if summary.interrupted:
         raise KeyboardInterrupt(summary.line())
     return RunResult(summary)
-
-
-def _spending_caps(models: Sequence[Any], max_cost: float | None, model_dirs: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
-    """``{"max_cost": ...}`` for each model named by a string whose adapter is billed, ``{}`` for the others."""
-    if max_cost is None:
-        return [{} for _ in models]
-    from harness.models import is_billed
-
-    caps = [{"max_cost": max_cost} if isinstance(m, str) and is_billed(m, model_dirs) else {} for m in models]
-    if not any(caps):
-        raise ModelError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
-    return caps
 
 
 def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *, tasks: Iterable[str] | None = None) -> list[StoredResult]:
@@ -283,19 +239,28 @@ def report(
     from harness.leaderboard import render_report
 
     if benchmark is not None:
-        return _report_benchmark(results_dir, out_dir, benchmark, strict_revisions)
+        from harness.benchmarks import get_benchmark
+        from harness.leaderboard.benchmark_view import render_benchmark
+
+        chosen = get_benchmark(benchmark)
+        out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", chosen.name).strip("_")
+        return render_benchmark(_results_folder(results_dir), out, chosen, strict_revisions)
     suites = [suite] if isinstance(suite, str) else list(suite or [])
     by_suite = {s: [t.name for t in get_tasks(suite=s, task_dirs=task_dirs)] for s in suites}
     tasks = sorted({name for names in by_suite.values() for name in names}) if suites else None
     out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / ("+".join(suites) or "all")
     title = f"Leaderboard — suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}" if suites else "Leaderboard"
-    if not Path(results_dir).is_dir():
-        raise StoreError(f"--results {results_dir}: no such folder")
-    results = _folded(load_results(results_dir, tasks=tasks if strict_revisions else None), strict_revisions, tasks)
+    results = _folded(load_results(_results_folder(results_dir), tasks=tasks if strict_revisions else None), strict_revisions, tasks)
     if not results:
         which = f" of suite {', '.join(suites)}" if suites else ""
         raise StoreError(f"--results {results_dir}: holds no valid result{which}; nothing to report")
     return render_report(results, out, title=title, suites=by_suite or None)
+
+
+def _results_folder(results_dir: str | Path) -> Path:
+    if not Path(results_dir).is_dir():
+        raise StoreError(f"--results {results_dir}: no such folder")
+    return Path(results_dir)
 
 
 def _folded(results: list[Any], strict_revisions: bool, tasks: Iterable[str] | None) -> list[Any]:
@@ -306,27 +271,6 @@ def _folded(results: list[Any], strict_revisions: bool, tasks: Iterable[str] | N
         results = fold_revisions(results)
     wanted = set(tasks) if tasks is not None else None
     return [r for r in results if wanted is None or r.task_name in wanted]
-
-
-def _report_benchmark(results_dir: str | Path, out_dir: str | Path | None, name: str, strict_revisions: bool) -> Path:
-    """The leaderboard of one mteb benchmark, as mteb's leaderboard computes its table."""
-    from harness.benchmarks import get_benchmark
-    from harness.leaderboard import render_report
-    from harness.leaderboard.benchmark_view import fold_revisions
-    from harness.store import iter_results
-
-    benchmark = get_benchmark(name)
-    if not Path(results_dir).is_dir():
-        raise StoreError(f"--results {results_dir}: no such folder")
-    if strict_revisions:  # never a mean over fewer tasks: the benchmark's table has one column per task
-        warnings.warn(f"--strict-revisions: the {benchmark.name} table keeps one column per task, as mteb's leaderboard; "
-                      "results on another dataset revision are marked in each task's drill-down", stacklevel=2)
-    results = fold_revisions(list(iter_results(Path(results_dir), set(benchmark.tasks))))
-    if not results:  # an empty table, as mteb's ("No results"), not an error
-        warnings.warn(f"--results {results_dir}: holds no result of a task of benchmark {benchmark.name} "
-                      "(import-results PATH imports the published ones)", stacklevel=2)
-    out = Path(out_dir) if out_dir else DEFAULT_REPORTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", benchmark.name).strip("_")
-    return render_report(results, out, title=f"Leaderboard — {benchmark.name}", benchmark=benchmark)
 
 
 def import_results(

@@ -173,6 +173,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(_table(rows, ["name", "adapter", "status", "stored as", "description"]))
         return 0
     from harness import api
+    from harness.registry import task_source
 
     tasks = api.get_tasks(suite=args.suite, type=args.type, task_dirs=args.task_dir, source=args.source)
     if args.what == "suites":
@@ -183,7 +184,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(_table([[s, str(n)] for s, n in sorted(counts.items())], ["suite", "tasks"]))
         return 0
     prefix = "mteb:" if args.source == "mteb" else ""
-    rows = [[prefix + s.name, s.type, s.main_score, ",".join(s.suite), api.task_source(s)] for s in tasks]
+    rows = [[prefix + s.name, s.type, s.main_score, ",".join(s.suite), task_source(s)] for s in tasks]
     print(_table(rows, ["name", "type", "main score", "suites", "data"]))
     return 0
 

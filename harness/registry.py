@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.errors import SpecError
 from harness.plugins import suggest
@@ -86,3 +87,35 @@ def select_tasks(
     if domain is not None:
         chosen = [s for s in chosen if s.domain == domain]
     return chosen
+
+
+class TaskList(list):
+    """A list of TaskSpec with a tabular view."""
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "name": s.name,
+                    "type": s.type,
+                    "main_score": s.main_score,
+                    "suite": ",".join(s.suite),
+                    "domain": s.domain,
+                    "languages": ",".join(s.languages),
+                    "source": task_source(s),
+                }
+                for s in self
+            ]
+        )
+
+
+def task_source(spec: TaskSpec) -> str:
+    """Where a task's data comes from, in a few words."""
+    if spec.data.builder:
+        return f"builder {spec.data.builder}"
+    parts = [f"local {spec.data.local}"] if spec.data.local else []
+    if spec.data.hf:
+        parts.append(f"hub {spec.data.hf}")
+    return " | ".join(parts)

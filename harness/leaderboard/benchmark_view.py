@@ -12,11 +12,16 @@ Imported results carry every published row (``harness.imported.scores``, narrowe
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from harness.store import StoredResult
+from harness.store import StoredResult, iter_results
+
+if TYPE_CHECKING:
+    from harness.benchmarks import Benchmark
 
 Rows = list[tuple[str, str, float | None]]
 
@@ -78,3 +83,18 @@ def cell_scores(results: Sequence[StoredResult], benchmark: Any) -> dict[tuple[s
         complete = len({(split, subset) for split, subset, _ in values}) >= required[task]
         out[(model, task)] = CellScore(mean if values and complete else None, mean)
     return out
+
+
+def render_benchmark(results_dir: Path, out: Path, benchmark: Benchmark, strict_revisions: bool) -> Path:
+    """The page of one mteb benchmark in ``out``, its table computed as mteb's leaderboard
+    computes it; returns its index.html."""
+    from harness.leaderboard.render import render_report  # render imports this module
+
+    if strict_revisions:  # never a mean over fewer tasks: the benchmark's table has one column per task
+        warnings.warn(f"--strict-revisions: the {benchmark.name} table keeps one column per task, as mteb's leaderboard; "
+                      "results on another dataset revision are marked in each task's drill-down", stacklevel=2)
+    results = fold_revisions(list(iter_results(results_dir, set(benchmark.tasks))))
+    if not results:  # an empty table, as mteb's ("No results"), not an error
+        warnings.warn(f"--results {results_dir}: holds no result of a task of benchmark {benchmark.name} "
+                      "(import-results PATH imports the published ones)", stacklevel=2)
+    return render_report(results, out, title=f"Leaderboard — {benchmark.name}", benchmark=benchmark)

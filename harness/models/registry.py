@@ -176,3 +176,13 @@ def is_billed(name: str, model_dirs: Sequence[str | Path] = ()) -> bool:
     """Whether the model ``name`` resolves to is paid per token (its adapter takes ``max_cost``)."""
     cls = adapter_class(resolve_model(name, model_dirs).adapter)
     return issubclass(cls, Encoder) and cls.billed
+
+
+def spending_caps(models: Sequence[Any], max_cost: float | None, model_dirs: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
+    """``{"max_cost": ...}`` for each model named by a string whose adapter is billed, ``{}`` for the others."""
+    if max_cost is None:
+        return [{} for _ in models]
+    caps = [{"max_cost": max_cost} if isinstance(m, str) and is_billed(m, model_dirs) else {} for m in models]
+    if not any(caps):
+        raise ModelError("--max-cost: no model of this run is billed per token (e.g. openai:MODEL)")
+    return caps
