@@ -198,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"run: {summary.line()}", file=sys.stderr)
     if not args.no_report and summary.results:
         suite = args.suite or (None if args.tasks or args.benchmark else DEFAULT_SUITE)
-        out = Path(args.out) if args.out else Path("reports") / (suite or "custom")
+        out = Path(args.out) if args.out else api.DEFAULT_REPORTS_DIR / (suite or "custom")
         tasks = sorted({o.task for o in summary.outcomes})
         if args.benchmark:
             path = api.report(args.results, args.out, benchmark=args.benchmark)
